@@ -1,0 +1,34 @@
+"""Re-measures the paper's GFLOPs table and rewrites it in README.md.
+
+    .venv/bin/python benchmarks/flops_table.py          (or: make flops-table)
+
+Runs the same code as `tfseg flops --all` and replaces the block between the
+`<!-- flops-table:start -->` and `<!-- flops-table:end -->` markers.
+"""
+
+import os
+import pathlib
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from tfseg.cli.flops import paper_table  # noqa: E402
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+START, END = "<!-- flops-table:start -->", "<!-- flops-table:end -->"
+
+
+def main():
+    table, all_within = paper_table()
+    text = README.read_text()
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    temporary = README.with_suffix(".md.tmp")
+    temporary.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+    os.replace(temporary, README)
+    print(table)
+    return 0 if all_within else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

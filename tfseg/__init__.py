@@ -1,0 +1,36 @@
+"""tfseg: real-time semantic segmentation in TensorFlow 2 / Keras 3.
+
+A re-implementation of the RTSeg benchmarking framework: encoders (`ENCODERS`) return a
+feature-endpoint dict keyed by output stride, decoders (`DECODERS`) build logits from it, and
+`build_model(encoder, decoder, ...)` joins any pair.
+
+    >>> import tfseg
+    >>> model = tfseg.build_model("shufflenet", "skipnet", num_classes=19, input_shape=(360, 640))
+
+The public names are imported on first use, so `import tfseg` (and the `tfseg` command line,
+which must configure TensorFlow's logging first) does not import TensorFlow by itself.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "build_model": "tfseg.model_builder",
+    "ENCODERS": "tfseg.encoders",
+    "DECODERS": "tfseg.decoders",
+}
+
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tfseg' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -1,0 +1,1 @@
+"""The `tfseg` command line: one absl-flags program per command."""

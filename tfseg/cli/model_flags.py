@@ -1,0 +1,51 @@
+"""absl flags that choose and size a model, shared by every command that builds one."""
+
+from absl import flags
+
+from tfseg.model_builder import build_model
+from tfseg.decoders import DECODERS
+from tfseg.encoders import ENCODERS
+from tfseg.decoders.skipnet import VARIANTS
+from tfseg.decoders.unet import BLOCKS
+
+FLAGS = flags.FLAGS
+
+
+def define_model_flags(require_names=True):
+    """Defines --encoder, --decoder, --height, --width, --num_classes and decoder options."""
+    flags.DEFINE_enum("encoder", None, list(ENCODERS), "Encoder (feature extractor).")
+    flags.DEFINE_enum("decoder", None, list(DECODERS), "Decoder (meta-architecture).")
+    flags.DEFINE_integer("height", 512, "Input height in pixels.", lower_bound=32)
+    flags.DEFINE_integer("width", 1024, "Input width in pixels.", lower_bound=32)
+    flags.DEFINE_integer("num_classes", 19, "Number of output classes.", lower_bound=2)
+    flags.DEFINE_enum(
+        "variant", None, sorted(VARIANTS),
+        "SkipNet only: FCN-8s (default), FCN-16s or FCN-32s.",
+    )  # fmt: skip
+    flags.DEFINE_enum(
+        "unet_block", None, list(BLOCKS),
+        "UNet only: decoder block style (default: the paper's for the encoder).",
+    )  # fmt: skip
+    if require_names:
+        flags.mark_flags_as_required(["encoder", "decoder"])
+
+
+def decoder_options_from_flags():
+    """The decoder options the user set explicitly, validated against the decoder."""
+    options = {}
+    if FLAGS.variant is not None:
+        options["variant"] = FLAGS.variant
+    if FLAGS.unet_block is not None:
+        options["block"] = FLAGS.unet_block
+    return options
+
+
+def build_model_from_flags(encoder=None, decoder=None, **overrides):
+    """`build_model` with the values of the model flags (arguments override them)."""
+    return build_model(
+        encoder or FLAGS.encoder,
+        decoder or FLAGS.decoder,
+        num_classes=overrides.pop("num_classes", FLAGS.num_classes),
+        input_shape=overrides.pop("input_shape", (FLAGS.height, FLAGS.width)),
+        **{**decoder_options_from_flags(), **overrides},
+    )

@@ -1,0 +1,24 @@
+"""Custom Keras layers shared by the encoders and decoders.
+
+Each is registered for `.keras` serialization under the `tfseg` package.
+"""
+
+from tfseg.layers.bilinear_upsampling import BilinearUpsampling
+from tfseg.layers.channel_shuffle import ChannelShuffle
+from tfseg.layers.conv_bn_act import conv_bn_act
+from tfseg.layers.group_conv2d import GroupConv2D
+from tfseg.layers.image_normalization import ImageNormalization
+from tfseg.layers.match_size import MatchSize
+from tfseg.layers.upsampling_conv import upsampling_conv
+from tfseg.layers.weight_decay import weight_decay_regularizer
+
+__all__ = [
+    "BilinearUpsampling",
+    "ChannelShuffle",
+    "conv_bn_act",
+    "GroupConv2D",
+    "ImageNormalization",
+    "MatchSize",
+    "upsampling_conv",
+    "weight_decay_regularizer",
+]
