@@ -1,0 +1,76 @@
+"""The evaluation pipeline: one example at a time, labels at their file's full resolution."""
+
+import tensorflow as tf
+
+from tfseg.data.dataset_info import CITYSCAPES, dataset_info
+from tfseg.data.map_label import map_label
+from tfseg.data.read_example import read_example, read_instance
+from tfseg.data.validate_examples import validated_examples
+from tfseg.errors import ConfigError
+
+
+def load_eval_dataset(
+    data_dir, split, *, height, width, keep_void=False, annotation=None, validate=True
+):
+    """Single examples (batch 1) for evaluation, in file-name order.
+
+    Each element is a dict:
+        image: float32 `[1, height, width, 3]`, RGB 0..255 resized (bilinear) for the network.
+        label: int32 `[1, H0, W0]` train ids (ignore 255) at the label file's full resolution;
+            the evaluator upsamples the logits to it.
+        instance: int32 `[1, H0, W0]`: the `*_instanceIds.png` if present, else the raw label ids
+            (Cityscapes semantics: non-instance pixels hold their label id), zeros for custom data.
+        image_path, label_path: string `[1]`.
+
+    Args:
+        data_dir: data set root (Cityscapes layout or custom), auto-detected.
+        split: e.g. "val".
+        height, width: network input size.
+        keep_void: map void to class N instead of 255 (as in `load_dataset`).
+        annotation: Cityscapes "fine" or "coarse"; default coarse only for train_extra.
+        validate: check every file header first (raises `DataError` naming bad files).
+
+    Returns:
+        A `tf.data.Dataset` of dicts, prefetched.
+
+    Example:
+        >>> for example in load_eval_dataset("data/synthetic", "val", height=256, width=512):
+        ...     logits = model(example["image"])  # then resize to example["label"].shape[1:]
+    """
+    for name, value in (("height", height), ("width", width)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    info = dataset_info(data_dir, keep_void=keep_void)
+    examples = validated_examples(info, data_dir, split, annotation=annotation, validate=validate)
+    png_images = info.format == CITYSCAPES
+    table = tf.constant(info.lookup_table())
+    # "" marks a missing instance file; Cityscapes then falls back to the label ids.
+    instances = [e[2] or "" for e in examples]
+    use_label_ids = info.format == CITYSCAPES
+
+    def load(image_path, label_path, instance_path):
+        image, raw_label = read_example(image_path, label_path, png_images=png_images)
+        label = map_label(raw_label[:, :, 0], table, label_path)
+        size = tf.shape(label)
+        if use_label_ids:
+            instance = tf.cond(
+                tf.equal(instance_path, ""),
+                lambda: tf.cast(raw_label[:, :, 0], tf.int32),
+                lambda: read_instance(instance_path, label_path, size),
+            )
+        else:
+            instance = tf.zeros(size, tf.int32)
+        image = tf.image.resize(image, [height, width], method="bilinear")
+        return {
+            "image": tf.ensure_shape(image, [height, width, 3]),
+            "label": label,
+            "instance": instance,
+            "image_path": image_path,
+            "label_path": label_path,
+        }
+
+    dataset = tf.data.Dataset.from_tensor_slices(
+        ([e[0] for e in examples], [e[1] for e in examples], instances)
+    )
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.batch(1).prefetch(tf.data.AUTOTUNE)
