@@ -164,7 +164,7 @@ def test_frozen_folded_graph_has_no_calls_and_same_outputs(case):
     expected = model(images, training=False).numpy()
 
     folded = fold_batch_norms(model)
-    assert not any(isinstance(l, keras.layers.BatchNormalization) for l in folded.layers)
+    assert not any(isinstance(x, keras.layers.BatchNormalization) for x in folded.layers)
     frozen = freeze_model(folded)
     assert function_call_ops(frozen.graph_def) == []
     assert "FusedBatchNormV3" not in {n.op for n in frozen.graph_def.node}

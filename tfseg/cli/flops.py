@@ -15,8 +15,11 @@ import time
 import keras
 from absl import flags
 
-from tfseg.cli.model_flags import build_model_from_flags, decoder_options_from_flags
-from tfseg.cli.model_flags import define_model_flags
+from tfseg.cli.model_flags import (
+    build_model_from_flags,
+    decoder_options_from_flags,
+    define_model_flags,
+)
 from tfseg.errors import ConfigError
 from tfseg.graph import profile_model
 from tfseg.paper_gflops import PAPER_GFLOPS, PAPER_NUM_CLASSES, TOLERANCE

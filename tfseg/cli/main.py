@@ -19,7 +19,7 @@ from tfseg.errors import TfsegError  # noqa: E402
 
 # command -> (module, one-line summary)
 COMMANDS = {
-    "flops": ("tfseg.cli.flops", "GFLOPs, MACs and parameters of a model, as the paper counted them"),
+    "flops": ("tfseg.cli.flops", "GFLOPs, MACs and parameters, counted as the paper did"),
     "data": ("tfseg.cli.data", "Cityscapes-format data: synth, weights, check"),
 }
 

@@ -2,11 +2,11 @@
 
 from absl import flags
 
-from tfseg.model_builder import build_model
 from tfseg.decoders import DECODERS
-from tfseg.encoders import ENCODERS
 from tfseg.decoders.skipnet import VARIANTS
 from tfseg.decoders.unet import BLOCKS
+from tfseg.encoders import ENCODERS
+from tfseg.model_builder import build_model
 
 FLAGS = flags.FLAGS
 

@@ -13,8 +13,8 @@ BN = dict(bn_momentum=0.9, bn_epsilon=1e-5)
 STAGE_FILTERS = [64, 128, 256, 512]  # conv2_x .. conv5_x, two basic blocks each
 
 
-def padded_conv(x, filters, kernel_size, stride, dilation, name, regularizer):
-    """Explicit symmetric zero padding + VALID conv (PyTorch's `padding=k//2` convention).
+def padded_conv_bn(x, filters, kernel_size, stride, dilation, name, regularizer, activation):
+    """Symmetric zero padding + VALID conv (PyTorch's `padding=k//2`) + BN (+ activation).
 
     TF's SAME pads stride-2 convolutions at the bottom/right only; torch-trained ResNet weights
     expect symmetric padding, and the original padded by hand for the same reason.
@@ -22,10 +22,11 @@ def padded_conv(x, filters, kernel_size, stride, dilation, name, regularizer):
     pad = dilation * (kernel_size - 1) // 2
     if pad:
         x = keras.layers.ZeroPadding2D(pad, name=f"{name}_pad")(x)
-    return keras.layers.Conv2D(
+    conv = keras.layers.Conv2D(
         filters, kernel_size, strides=stride, padding="valid", dilation_rate=dilation,
         use_bias=False, kernel_regularizer=regularizer, name=name,
-    )(x)  # fmt: skip
+    )  # fmt: skip
+    return conv_bn_act(x, conv, activation=activation, **BN)
 
 
 def basic_block(x, filters, stride, dilation, name, regularizer):
@@ -37,11 +38,8 @@ def basic_block(x, filters, stride, dilation, name, regularizer):
             kernel_regularizer=regularizer, name=f"{name}_0_conv",
         )  # fmt: skip
         shortcut = conv_bn_act(x, projection, **BN)
-    y = padded_conv(x, filters, 3, stride, dilation, f"{name}_1_conv", regularizer)
-    y = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{name}_1_conv_bn")(y)
-    y = keras.layers.Activation("relu", name=f"{name}_1_relu")(y)
-    y = padded_conv(y, filters, 3, 1, dilation, f"{name}_2_conv", regularizer)
-    y = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{name}_2_conv_bn")(y)
+    y = padded_conv_bn(x, filters, 3, stride, dilation, f"{name}_1_conv", regularizer, "relu")
+    y = padded_conv_bn(y, filters, 3, 1, dilation, f"{name}_2_conv", regularizer, None)
     y = keras.layers.Add(name=f"{name}_add")([y, shortcut])
     return keras.layers.Activation("relu", name=f"{name}_out")(y)
 
@@ -68,9 +66,7 @@ def build_resnet18(image, output_stride=32, weight_decay=5e-4):
     """
     regularizer = weight_decay_regularizer(weight_decay)
     x = ImageNormalization(mean=IMAGENET_MEAN, std=IMAGENET_STD, name="normalize")(image)
-    x = padded_conv(x, 64, 7, 2, 1, "conv1_conv", regularizer)
-    x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="conv1_conv_bn")(x)
-    x = keras.layers.Activation("relu", name="conv1_relu")(x)
+    x = padded_conv_bn(x, 64, 7, 2, 1, "conv1_conv", regularizer, "relu")
     features = {2: x}
     x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
     x = keras.layers.MaxPooling2D(3, 2, padding="valid", name="pool1_pool")(x)

@@ -90,8 +90,8 @@ def fold_batch_norms(model):
 
     Grappler folds BN scales into plain `Conv2D` only; depthwise, dilated and transposed
     convolutions keep their BN arithmetic (stack-notes §1). Folding on the Keras weights handles
-    all of them. Each folded BN becomes a `FoldedBatchNormalization` identity of the same name, its convolution gets
-    a bias, and the result equals the original in inference mode (`training=False`).
+    all of them. Each folded BN becomes a `FoldedBatchNormalization` identity of the same name,
+    its convolution gets a bias, and the result equals the original in inference mode.
 
     Args:
         model: a functional `keras.Model`.

@@ -8,8 +8,10 @@ def conv_bn_act(
 ):
     """Applies `conv`, then optionally BatchNormalization and an activation.
 
-    The BatchNormalization and activation layers are named after the convolution
-    (`<conv>_bn`, `<conv>_<activation>`), so pretrained weights and BN folding can find them.
+    BatchNormalization is synchronized across replicas. The BN and activation layers are named
+    after the convolution
+    (`<conv>_bn`, `<conv>_<activation>`), so pretrained weights and BN
+    folding can find them.
 
     Args:
         x: input tensor.
@@ -24,8 +26,10 @@ def conv_bn_act(
     """
     x = conv(x)
     if batchnorm:
+        # Synchronized: under tf.distribute the batch statistics are those of the global batch,
+        # so N replicas train exactly like one device with the same global batch.
         x = keras.layers.BatchNormalization(
-            momentum=bn_momentum, epsilon=bn_epsilon, name=f"{conv.name}_bn"
+            momentum=bn_momentum, epsilon=bn_epsilon, synchronized=True, name=f"{conv.name}_bn"
         )(x)
     if activation:
         x = keras.layers.Activation(activation, name=f"{conv.name}_{activation}")(x)
