@@ -1,0 +1,202 @@
+"""Runs a model over an evaluation split at the labels' full resolution and computes its metrics."""
+
+import collections
+import contextlib
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfseg.data.dataset_info import CITYSCAPES, dataset_info
+from tfseg.data.load_eval_dataset import load_eval_dataset
+from tfseg.data.scan_examples import scan_examples
+from tfseg.data.write_png import write_png
+from tfseg.errors import ConfigError, DataError
+from tfseg.evaluation.compute_metrics import compute_metrics
+from tfseg.evaluation.confusion_matrix import ConfusionMatrix
+from tfseg.evaluation.instance_stats import InstanceStats
+from tfseg.evaluation.prediction_path import prediction_path
+
+# PNG writes run in a background thread (OpenCV releases the GIL); this bounds the images held
+# in memory while waiting to be written.
+_MAX_PENDING_WRITES = 4
+
+
+def evaluate_model(
+    model,
+    data_dir,
+    split="val",
+    *,
+    height,
+    width,
+    keep_void=False,
+    predictions_dir=None,
+    progress=True,
+    annotation=None,
+):
+    """Evaluates `model` on a split, at the resolution of the label files.
+
+    Each image is resized to `height` x `width` for the network; its logits are then resized
+    **bilinearly** to the label's full resolution (e.g. 512x1024 -> 1024x2048) and the arg-max is
+    taken there. Interpolating the scores places class boundaries where the scores cross, with
+    sub-pixel precision; taking the arg-max first and upsampling it with nearest neighbour (what
+    the original framework exported) turns every low-resolution pixel into a block with
+    staircase edges, which costs IoU on thin and small objects. Metrics are those of
+    `compute_metrics`, which match cityscapesscripts' `evalPixelLevelSemanticLabeling.py`.
+
+    iIoU needs Cityscapes instance ids: it is computed when every label of the split has its
+    `*_instanceIds.png`, and is NaN otherwise (and always for custom data sets).
+
+    Args:
+        model: a Keras model mapping RGB 0..255 `[1, height, width, 3]` to logits
+            `[1, h, w, num_classes]` (any h, w: they are resized).
+        data_dir: data set root (Cityscapes layout or custom).
+        split: the split to evaluate, e.g. "val".
+        height, width: network input size.
+        keep_void: the model has a last "void" class (20 for Cityscapes). Void predictions are
+            written as label id 0 (the data set's ignore value for custom data) and count as
+            misses of the ground-truth class, never as false positives; void ground truth is not
+            evaluated.
+        predictions_dir: if set, every prediction is also written there as a PNG of label ids
+            (`DatasetInfo.train_id_to_label_id`), named by `prediction_path` (Cityscapes:
+            `<city>/<city>_<seq>_<frame>_pred_labelIds.png`), atomically.
+        progress: show a `keras.utils.Progbar` with the running mIoU.
+        annotation: Cityscapes "fine" / "coarse" (default: fine, coarse for train_extra).
+
+    Returns:
+        The `compute_metrics` dict plus `num_images` and `seconds` (wall time of the loop).
+
+    Raises:
+        ConfigError: the model's classes or input size do not fit the data set.
+        DataError: missing or bad data files (the message names them).
+
+    Example:
+        >>> model = tfseg.build_model("shufflenet", "skipnet", num_classes=19,
+        ...                           input_shape=(512, 1024))
+        >>> metrics = evaluate_model(model, "data/cityscapes", "val", height=512, width=1024)
+        >>> print(format_metrics_table(metrics))
+    """
+    info = dataset_info(data_dir, keep_void=keep_void)
+    _check_model(model, info, height, width)
+    dataset = load_eval_dataset(
+        data_dir, split, height=height, width=width, keep_void=keep_void, annotation=annotation
+    )
+    scan = scan_examples(data_dir, split, annotation=annotation)
+    examples = scan.examples
+    use_instances = (
+        info.format == CITYSCAPES
+        and any(info.has_instances)
+        and all(instance for _, _, instance in examples)
+    )
+    confusion = ConfusionMatrix(info.num_classes, info.ignore_value)
+    instance_stats = InstanceStats(info.num_classes) if use_instances else None
+    label_ids = np.asarray(info.train_id_to_label_id, np.uint8)
+    predict = _predict_function(model, height, width)
+    bar = None
+    if progress:
+        bar = keras.utils.Progbar(len(examples), stateful_metrics=["mIoU"], unit_name="image")
+
+    start = time.perf_counter()
+    count = 0
+    with contextlib.ExitStack() as stack:
+        writer = pending = None
+        if predictions_dir is not None:
+            os.makedirs(predictions_dir, exist_ok=True)
+            writer = stack.enter_context(ThreadPoolExecutor(1))
+            pending = collections.deque()
+        for example in _iterate(dataset):
+            label = example["label"]
+            prediction = predict(example["image"], tf.shape(label)[1:3]).numpy()
+            confusion.update(label[0].numpy(), prediction)
+            if instance_stats is not None:
+                instance_stats.update(example["instance"][0].numpy(), prediction)
+            if writer is not None:
+                path = prediction_path(
+                    predictions_dir, example["label_path"][0].numpy().decode(), scan.label_dir
+                )
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                pending.append(writer.submit(write_png, path, label_ids[prediction]))
+                while len(pending) > _MAX_PENDING_WRITES:
+                    pending.popleft().result()
+            count += 1
+            if bar is not None:
+                running = compute_metrics(confusion, info)["miou"]
+                bar.update(count, values=[("mIoU", running)])
+        while pending:
+            pending.popleft().result()
+    seconds = time.perf_counter() - start
+
+    metrics = compute_metrics(confusion, info, instance_stats=instance_stats)
+    metrics["num_images"] = count
+    metrics["seconds"] = seconds
+    return metrics
+
+
+def _check_model(model, info, height, width):
+    output_shape, input_shape = _shape(model, "output_shape"), _shape(model, "input_shape")
+    classes = output_shape[-1] if output_shape else None
+    if classes is not None and classes != info.num_classes:
+        hint = ""
+        if classes == info.num_classes + 1 and not info.keep_void:
+            hint = " (a model with a void class needs keep_void=True)"
+        elif classes == info.num_classes - 1 and info.keep_void:
+            hint = " (this model has no void class: keep_void=False)"
+        raise ConfigError(
+            f"the model predicts {classes} classes but the data set in {info.root} has "
+            f"{info.num_classes}{hint}"
+        )
+    if input_shape and len(input_shape) == 4:
+        expected = input_shape[1:3]
+        if any(e is not None and e != v for e, v in zip(expected, (height, width))):
+            raise ConfigError(
+                f"the model takes {expected[0]}x{expected[1]} images, but height x width is "
+                f"{height}x{width}"
+            )
+
+
+def _shape(model, attribute):
+    """A single-tensor model's input / output shape, or None (unbuilt or several tensors)."""
+    try:
+        shape = getattr(model, attribute)
+    except (AttributeError, ValueError):
+        return None
+    return tuple(shape) if isinstance(shape, (tuple, list)) and not _nested(shape) else None
+
+
+def _nested(shape):
+    return any(isinstance(d, (tuple, list)) for d in shape)
+
+
+def _predict_function(model, height, width):
+    """A compiled forward pass: image -> int32 `[H0, W0]` train ids at the label's size."""
+
+    # A fixed signature with the output size as a tensor: one trace for every label size.
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([1, height, width, 3], tf.float32),
+            tf.TensorSpec([2], tf.int32),
+        ]
+    )
+    def predict(image, size):
+        logits = tf.cast(model(image, training=False), tf.float32)
+        logits = tf.image.resize(logits, size, method="bilinear")
+        return tf.argmax(logits[0], axis=-1, output_type=tf.int32)
+
+    return predict
+
+
+def _iterate(dataset):
+    """The dataset's elements; a file error met while reading becomes a `DataError`."""
+    iterator = iter(dataset)
+    while True:
+        try:
+            example = next(iterator)
+        except StopIteration:
+            return
+        except tf.errors.InvalidArgumentError as error:
+            # The pipeline's messages name the file; drop TensorFlow's op trace.
+            raise DataError(error.message.split("\n")[0]) from None
+        yield example
