@@ -6,7 +6,41 @@ STAMP  := $(VENV)/.installed
 # Quiet TensorFlow's C++ start-up banner in everything we run.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install test test-fast flops-table clean
+.PHONY: install test test-fast train evaluate predict flops-table clean
+
+# ---- the main job ---------------------------------------------------------------------------
+# make train ENCODER=shufflenet DECODER=skipnet               built-in synthetic data, ~10 min CPU
+# make train ENCODER=mobilenet DECODER=unet DATA_DIR=/data/cityscapes    the paper's recipe
+ENCODER   ?= shufflenet
+DECODER   ?= skipnet
+DATA_DIR  ?=
+SYNTHETIC ?= data/synthetic
+MODEL_DIR ?= runs/$(DECODER)_$(ENCODER)
+EXTRA     ?=
+ifeq ($(strip $(DATA_DIR)),)
+# No data set given: the procedural Cityscapes-format scenes, sized for a 2-core CPU. A short
+# run from scratch: a larger learning rate, light augmentation, BN statistics that keep up.
+TRAIN_DATA := $(SYNTHETIC)
+DATA_STAMP := $(SYNTHETIC)/.complete
+EPOCHS     ?= 10
+BATCH      ?= 8
+HEIGHT     ?= 256
+WIDTH      ?= 512
+RECIPE     := --augment=standard --scale_min=0.75 --scale_max=1.5 --learning_rate=1e-3 \
+              --bn_momentum=0.9
+INPUT      ?= $(SYNTHETIC)/leftImg8bit/val
+else
+# A real data set: RTSeg's recipe (512x1024, batch 4, Adam 1e-4, L2 5e-4, ENet weights).
+TRAIN_DATA := $(DATA_DIR)
+DATA_STAMP :=
+EPOCHS     ?= 200
+BATCH      ?= 4
+HEIGHT     ?= 512
+WIDTH      ?= 1024
+PRETRAINED ?= auto
+RECIPE     := --pretrained=$(PRETRAINED)
+INPUT      ?= $(DATA_DIR)/leftImg8bit/val
+endif
 
 install: $(STAMP)
 
@@ -21,6 +55,22 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+train: install $(DATA_STAMP)
+	$(BIN)/tfseg train --encoder=$(ENCODER) --decoder=$(DECODER) --data_dir=$(TRAIN_DATA) \
+	    --model_dir=$(MODEL_DIR) --epochs=$(EPOCHS) --batch_size=$(BATCH) \
+	    --height=$(HEIGHT) --width=$(WIDTH) $(RECIPE) $(EXTRA)
+	$(BIN)/tfseg evaluate --model_dir=$(MODEL_DIR) --data_dir=$(TRAIN_DATA)
+
+evaluate: install
+	$(BIN)/tfseg evaluate --model_dir=$(MODEL_DIR) --data_dir=$(TRAIN_DATA) $(EXTRA)
+
+predict: install $(DATA_STAMP)
+	$(BIN)/tfseg predict --model_dir=$(MODEL_DIR) --input=$(INPUT) $(EXTRA)
+
+$(SYNTHETIC)/.complete: | install
+	$(BIN)/tfseg data synth --out=$(SYNTHETIC)
+	touch $@
 
 flops-table: install
 	$(BIN)/python benchmarks/flops_table.py

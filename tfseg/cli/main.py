@@ -21,6 +21,9 @@ from tfseg.errors import TfsegError  # noqa: E402
 COMMANDS = {
     "flops": ("tfseg.cli.flops", "GFLOPs, MACs and parameters, counted as the paper did"),
     "data": ("tfseg.cli.data", "Cityscapes-format data: synth, weights, check"),
+    "train": ("tfseg.cli.train", "train or resume a model with the paper's recipe"),
+    "evaluate": ("tfseg.cli.evaluate", "Cityscapes metrics (IoU, category IoU, iIoU) of a model"),
+    "predict": ("tfseg.cli.predict", "segment images, folders or videos"),
 }
 
 
@@ -55,7 +58,9 @@ def run(argv=None):
         print(f"tfseg: error: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         sys.exit(2)
     module = importlib.import_module(COMMANDS[command][0])
-    app.run(_guarded(module.main, command), argv=[f"tfseg {command}"] + argv[2:])
+    # absl logs INFO lines (e.g. from checkpoint saving) unless told otherwise; a later
+    # --verbosity given by the user wins.
+    app.run(_guarded(module.main, command), argv=[f"tfseg {command}", "--verbosity=-1"] + argv[2:])
 
 
 if __name__ == "__main__":

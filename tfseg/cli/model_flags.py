@@ -11,13 +11,14 @@ from tfseg.model_builder import build_model
 FLAGS = flags.FLAGS
 
 
-def define_model_flags(require_names=True):
-    """Defines --encoder, --decoder, --height, --width, --num_classes and decoder options."""
+def define_model_flags(require_names=True, num_classes=True):
+    """Defines --encoder, --decoder, --height, --width, [--num_classes] and decoder options."""
     flags.DEFINE_enum("encoder", None, list(ENCODERS), "Encoder (feature extractor).")
     flags.DEFINE_enum("decoder", None, list(DECODERS), "Decoder (meta-architecture).")
     flags.DEFINE_integer("height", 512, "Input height in pixels.", lower_bound=32)
     flags.DEFINE_integer("width", 1024, "Input width in pixels.", lower_bound=32)
-    flags.DEFINE_integer("num_classes", 19, "Number of output classes.", lower_bound=2)
+    if num_classes:
+        flags.DEFINE_integer("num_classes", 19, "Number of output classes.", lower_bound=2)
     flags.DEFINE_enum(
         "variant", None, sorted(VARIANTS),
         "SkipNet only: FCN-8s (default), FCN-16s or FCN-32s.",
@@ -49,3 +50,12 @@ def build_model_from_flags(encoder=None, decoder=None, **overrides):
         input_shape=overrides.pop("input_shape", (FLAGS.height, FLAGS.width)),
         **{**decoder_options_from_flags(), **overrides},
     )
+
+
+def define_model_dir_flags():
+    """--model_dir and --checkpoint, for the commands that use a trained model."""
+    flags.DEFINE_string("model_dir", None, "The training run's folder.", required=True)
+    flags.DEFINE_enum(
+        "checkpoint", "best", ["best", "last"],
+        "best: the model with the best validation mIoU; last: the last checkpoint.",
+    )  # fmt: skip
