@@ -10,8 +10,7 @@ import tfseg
 from tfseg.data import dataset_info, synthesize_scenes
 from tfseg.prediction import make_segment_fn, predict_inputs, read_image
 
-from .conftest import PALETTE, blocks, expected_ids, read_rgb, rgb_model, tree
-from .conftest import write_image
+from .conftest import PALETTE, blocks, expected_ids, read_rgb, rgb_model, tree, write_image
 
 
 @pytest.mark.parametrize("extension", [".png", ".jpg"])
@@ -109,7 +108,8 @@ def test_real_model_on_synthetic_scenes(tmp_path):
 def test_grayscale_and_rgba_images_are_read_as_rgb(model, tmp_path):
     image, _ = blocks(30, 50)
     gray = write_image(str(tmp_path / "gray.png"), image[:, :, 1])
-    rgba = write_image(str(tmp_path / "rgba.png"), np.dstack([image, np.full((30, 50), 99, np.uint8)]))
+    alpha = np.full((30, 50), 99, np.uint8)
+    rgba = write_image(str(tmp_path / "rgba.png"), np.dstack([image, alpha]))
     np.testing.assert_array_equal(read_image(gray), np.repeat(image[:, :, 1:2], 3, axis=2))
     np.testing.assert_array_equal(read_image(rgba), image)
     out = str(tmp_path / "out")

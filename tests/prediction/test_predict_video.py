@@ -7,8 +7,14 @@ import importlib
 import numpy as np
 import pytest
 
-from tfseg.prediction import PredictionInput, VideoInfo, list_inputs, make_segment_fn
-from tfseg.prediction import predict_inputs, predict_video
+from tfseg.prediction import (
+    PredictionInput,
+    VideoInfo,
+    list_inputs,
+    make_segment_fn,
+    predict_inputs,
+    predict_video,
+)
 
 from .conftest import PALETTE, blocks, expected_ids, read_rgb, tree, video_frames, write_video
 

@@ -148,7 +148,7 @@ def test_shufflenet_loads_all_but_its_three_stride_2_units(tmp_path):
     with read_weight_file(tmp_path / "shufflenet.npz") as weights:
         names = {e.name for entries in weights.layers.values() for e in entries}
     assert names == {
-        v.path for l in encoder_layers(model, "shufflenet").values() for v in l.weights
+        v.path for layer in encoder_layers(model, "shufflenet").values() for v in layer.weights
     }
 
 

@@ -12,8 +12,12 @@
 
 from tfseg.prediction.atomic_video_writer import AtomicVideoWriter
 from tfseg.prediction.colorize import colorize
-from tfseg.prediction.list_inputs import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, PredictionInput
-from tfseg.prediction.list_inputs import list_inputs
+from tfseg.prediction.list_inputs import (
+    IMAGE_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    PredictionInput,
+    list_inputs,
+)
 from tfseg.prediction.make_segment_fn import make_segment_fn
 from tfseg.prediction.overlay import overlay
 from tfseg.prediction.predict_images import predict_images

@@ -19,6 +19,7 @@ import h5py
 import numpy as np
 
 from tfseg.errors import DataError
+from tfseg.pretrained.check_tensor_shapes import check_tensor_shapes
 from tfseg.pretrained.file_digests import file_digests
 from tfseg.pretrained.read_safetensors import read_safetensors
 from tfseg.pretrained.run_converter import run_converter
@@ -212,19 +213,7 @@ def _check_recorded_name(src, key, group, expected):
 
 
 def _check(tensors, src):
-    expected = _expected_shapes()
-    missing = sorted(set(expected) - set(tensors))
-    wrong = [
-        f"{name} {tuple(tensors[name].shape)} (expected {shape})"
-        for name, shape in expected.items()
-        if name in tensors and tuple(tensors[name].shape) != shape
-    ]
-    if missing or wrong:
-        problems = wrong[:4]
-        if missing:
-            more = " ..." if len(missing) > 4 else ""
-            problems.insert(0, f"missing {', '.join(missing[:4])}{more}")
-        raise DataError(f"{src}: not an ImageNet ResNet-18 weights file: {'; '.join(problems)}")
+    check_tensor_shapes(tensors, _expected_shapes(), src, "an ImageNet ResNet-18 weights file")
 
 
 def main(argv=None):

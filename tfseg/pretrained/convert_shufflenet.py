@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tfseg.errors import DataError
+from tfseg.pretrained.check_tensor_shapes import check_tensor_shapes
 from tfseg.pretrained.file_digests import file_digests
 from tfseg.pretrained.run_converter import run_converter
 from tfseg.pretrained.write_weights_npz import write_weights_npz
@@ -144,21 +145,9 @@ def _standard_shapes():
 
 
 def _check(tensors, src):
-    expected = _standard_shapes()
-    missing = sorted(set(expected) - set(tensors))
-    wrong = [
-        f"{name} {tuple(tensors[name].shape)} (expected {shape})"
-        for name, shape in expected.items()
-        if name in tensors and tuple(tensors[name].shape) != shape
-    ]
-    if missing or wrong:
-        problems = wrong[:4]
-        if missing:
-            more = " ..." if len(missing) > 4 else ""
-            problems.insert(0, f"missing {', '.join(missing[:4])}{more}")
-        raise DataError(
-            f"{src}: not imgclsmob's ShuffleNet v1 g=3 1.0x weights: {'; '.join(problems)}"
-        )
+    check_tensor_shapes(
+        tensors, _standard_shapes(), src, "imgclsmob's ShuffleNet v1 g=3 1.0x weights"
+    )
 
 
 def main(argv=None):
