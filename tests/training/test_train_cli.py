@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -99,7 +100,7 @@ def test_predict_writes_coloured_predictions_and_overlays(trained, data_dir, tmp
 
 def test_a_killed_run_resumes_after_the_last_finished_epoch(data_dir, tmp_path):
     model_dir = str(tmp_path / "model")
-    args = train_args(data_dir, model_dir, "--epochs=3", "--batch_size=2")
+    args = train_args(data_dir, model_dir, "--epochs=3", "--batch_size=2", "--steps_per_epoch=4")
     command = [sys.executable, "-m", "tfseg.cli.main", *args]
     process = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     state = os.path.join(model_dir, "checkpoints", "checkpoint")
@@ -170,6 +171,26 @@ def test_bad_flags_fail_clearly_and_write_nothing(data_dir, tmp_path, extra, mes
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert not model_dir.exists() or not any(model_dir.iterdir())
+
+
+def test_a_pretrained_file_of_another_network_is_refused(data_dir, tmp_path):
+    weights = tmp_path / "other.npz"
+    np.savez(weights, **{"dense_1/kernel": np.zeros((3, 3), "float32")})
+    model_dir = tmp_path / "model"
+    result = tfseg(*train_args(data_dir, str(model_dir), "--epochs=1", f"--pretrained={weights}"))
+    assert result.returncode == 2
+    assert str(weights) in result.stderr and "Traceback" not in result.stderr
+    assert not model_dir.exists()
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains_with_finite_losses(data_dir, tmp_path, precision):
+    model_dir = str(tmp_path / "model")
+    extra = ["--epochs=1", "--steps_per_epoch=2", f"--precision={precision}"]
+    result = tfseg(*train_args(data_dir, model_dir, *extra))
+    assert result.returncode == 0, result.stderr
+    history = [json.loads(line) for line in open(os.path.join(model_dir, "history.jsonl"))]
+    assert np.isfinite(history[0]["loss"])
 
 
 def test_missing_data_dir_and_empty_split_are_named(empty_split_dir, tmp_path):
