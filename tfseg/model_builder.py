@@ -100,9 +100,7 @@ def build_model(
     endpoints = ENCODERS[encoder](
         image, output_stride=ENCODER_OUTPUT_STRIDE[decoder], weight_decay=weight_decay
     )
-    logits = DECODERS[decoder](
-        endpoints, num_classes, weight_decay=weight_decay, **decoder_options
-    )
+    logits = DECODERS[decoder](endpoints, num_classes, weight_decay=weight_decay, **decoder_options)
     # float32 even under a mixed-precision policy: the loss and softmax need it.
     logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
     return keras.Model(image, logits, name=f"{decoder}_{encoder}")

@@ -21,9 +21,7 @@ SIZES = [(64, 128), (72, 136)]  # divisible by 32, and odd sizes at every stride
 
 # (encoder, decoder, decoder options, sizes): every pair at both sizes, plus the FCN-16s/32s
 # variants of SkipNet. VGG16 (134M parameters, 20 s to freeze) gets each pair at one size.
-PAIRS = [
-    (e, d, (), SIZES) for e in tfseg.ENCODERS for d in tfseg.DECODERS if e != "vgg16"
-] + [
+PAIRS = [(e, d, (), SIZES) for e in tfseg.ENCODERS for d in tfseg.DECODERS if e != "vgg16"] + [
     ("vgg16", "skipnet", (), SIZES[1:]),
     ("vgg16", "unet", (), SIZES[:1]),
     ("vgg16", "dilation", (), SIZES[1:]),

@@ -104,7 +104,6 @@ def test_real_model_on_synthetic_scenes(tmp_path):
     keras.backend.clear_session()
 
 
-
 def test_grayscale_and_rgba_images_are_read_as_rgb(model, tmp_path):
     image, _ = blocks(30, 50)
     gray = write_image(str(tmp_path / "gray.png"), image[:, :, 1])

@@ -73,9 +73,9 @@ def test_keras_hub_preset_converts_and_computes_the_same(
 def test_timm_safetensors_convert_and_compute_the_same(keras_hub_model, resnet18_encoder, tmp_path):
     # The torch-named tensors keras-hub ported its preset from, rebuilt from the same weights.
     tensors = {
-        torch_name(layer.name, v.name): np.transpose(v, (3, 2, 0, 1))
-        if v.ndim == 4
-        else np.asarray(v)
+        torch_name(layer.name, v.name): (
+            np.transpose(v, (3, 2, 0, 1)) if v.ndim == 4 else np.asarray(v)
+        )
         for layer in keras_hub_model.layers
         for v in layer.weights
     }

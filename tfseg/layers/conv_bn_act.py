@@ -3,15 +3,12 @@
 import keras
 
 
-def conv_bn_act(
-    x, conv, *, batchnorm=True, activation=None, bn_momentum=0.99, bn_epsilon=1e-3
-):
+def conv_bn_act(x, conv, *, batchnorm=True, activation=None, bn_momentum=0.99, bn_epsilon=1e-3):
     """Applies `conv`, then optionally BatchNormalization and an activation.
 
-    BatchNormalization is synchronized across replicas. The BN and activation layers are named
-    after the convolution
-    (`<conv>_bn`, `<conv>_<activation>`), so pretrained weights and BN
-    folding can find them.
+    BatchNormalization is synchronized across replicas, so a batch split over devices is
+    normalized as one batch. The BN and activation layers are named after the convolution
+    (`<conv>_bn`, `<conv>_<activation>`), so pretrained weights and BN folding can find them.
 
     Args:
         x: input tensor.
