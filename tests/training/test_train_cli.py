@@ -5,7 +5,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -14,13 +13,12 @@ import tensorflow as tf
 
 from tfseg.data import synthesize_scenes
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+from .conftest import ENV, tfseg_command
+from .conftest import run_tfseg as tfseg
+
+# One worker runs the whole module, so its module-scoped runs happen once.
+pytestmark = pytest.mark.xdist_group("train_cli")
 MODEL = ["--encoder=shufflenet", "--decoder=skipnet", "--height=64", "--width=128"]
-
-
-def tfseg(*args, timeout=300):
-    command = [sys.executable, "-m", "tfseg.cli.main", *args]
-    return subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=timeout)
 
 
 def train_args(data_dir, model_dir, *extra):
@@ -101,8 +99,9 @@ def test_predict_writes_coloured_predictions_and_overlays(trained, data_dir, tmp
 def test_a_killed_run_resumes_after_the_last_finished_epoch(data_dir, tmp_path):
     model_dir = str(tmp_path / "model")
     args = train_args(data_dir, model_dir, "--epochs=3", "--batch_size=2", "--steps_per_epoch=4")
-    command = [sys.executable, "-m", "tfseg.cli.main", *args]
-    process = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        tfseg_command(*args), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     state = os.path.join(model_dir, "checkpoints", "checkpoint")
     try:
         deadline = time.time() + 240

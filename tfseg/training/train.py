@@ -108,22 +108,7 @@ def train(config, *, progress=True):
     steps_per_epoch = _steps_per_epoch(config, len(examples), strategy)
     loss_function = _loss_function(config, info)
 
-    with strategy.scope():
-        keras.utils.set_random_seed(config.seed)
-        model = build_model(
-            config.encoder,
-            config.decoder,
-            num_classes=info.num_classes,
-            input_shape=(config.height, config.width),
-            weight_decay=config.weight_decay,
-            **config.decoder_options,
-        )
-        if config.bn_momentum is not None:
-            _set_bn_momentum(model, config.bn_momentum)
-        optimizer = keras.optimizers.Adam(_learning_rate(config, steps_per_epoch))
-        if config.precision == "mixed_float16":
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        optimizer.build(model.trainable_variables)
+    model, optimizer = _build_model_and_optimizer(config, info, steps_per_epoch, strategy)
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
     best_miou = tf.Variable(-1.0, dtype=tf.float64, trainable=False, name="best_miou")
     best_epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="best_epoch")
@@ -153,30 +138,11 @@ def train(config, *, progress=True):
     step_function = _make_step_function(model, optimizer, loss_function, strategy, config)
     images_seen, train_seconds = 0, 0.0
     for current in range(resumed_from, config.epochs):
-        dataset = strategy.distribute_datasets_from_function(
-            lambda context, current=current: load_dataset(
-                config.data_dir,
-                config.train_split,
-                height=config.height,
-                width=config.width,
-                batch_size=config.batch_size,
-                training=True,
-                augment=config.augment,
-                scale_range=config.scale_range,
-                photometric=config.photometric,
-                keep_void=config.keep_void,
-                # A new seed per epoch: the same data order with or without an interruption.
-                seed=config.seed * 1000 + current,
-                annotation=config.annotation,
-                input_context=context,
-                validate=current == resumed_from,
-            )
-        )
-        iterator = iter(dataset)
-        bar = keras.utils.Progbar(steps_per_epoch, stateful_metrics=["loss", "lr"])
+        iterator = iter(_epoch_dataset(config, strategy, current, first=current == resumed_from))
         if progress and chief:
             print(f"Epoch {current + 1}/{config.epochs}")
         epoch_start, losses = time.time(), []
+        bar = keras.utils.Progbar(steps_per_epoch, stateful_metrics=["loss", "lr"])
         for step in range(steps_per_epoch):
             loss, regularization = step_function(iterator)
             loss = float(loss)
@@ -224,6 +190,54 @@ def train(config, *, progress=True):
         "seconds": round(time.time() - start_time, 1),
         "images_per_second": round(images_seen / train_seconds, 2) if train_seconds else None,
     }
+
+
+def _build_model_and_optimizer(config, info, steps_per_epoch, strategy):
+    """The model (seeded, so every worker starts from the same weights) and its built optimizer,
+    created under the strategy's scope so their variables are mirrored."""
+    with strategy.scope():
+        keras.utils.set_random_seed(config.seed)
+        model = build_model(
+            config.encoder,
+            config.decoder,
+            num_classes=info.num_classes,
+            input_shape=(config.height, config.width),
+            weight_decay=config.weight_decay,
+            **config.decoder_options,
+        )
+        if config.bn_momentum is not None:
+            _set_bn_momentum(model, config.bn_momentum)
+        optimizer = keras.optimizers.Adam(_learning_rate(config, steps_per_epoch))
+        if config.precision == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        optimizer.build(model.trainable_variables)
+    return model, optimizer
+
+
+def _epoch_dataset(config, strategy, epoch_index, *, first):
+    """The training batches of one epoch, sharded over the strategy's workers.
+
+    A new seed per epoch gives the same data order with or without an interruption; the files
+    are validated once, in the first epoch this process runs.
+    """
+    return strategy.distribute_datasets_from_function(
+        lambda context: load_dataset(
+            config.data_dir,
+            config.train_split,
+            height=config.height,
+            width=config.width,
+            batch_size=config.batch_size,
+            training=True,
+            augment=config.augment,
+            scale_range=config.scale_range,
+            photometric=config.photometric,
+            keep_void=config.keep_void,
+            seed=config.seed * 1000 + epoch_index,
+            annotation=config.annotation,
+            input_context=context,
+            validate=first,
+        )
+    )
 
 
 def _set_bn_momentum(model, momentum):
