@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/training_throughput.py
     .venv/bin/python benchmarks/training_throughput.py --models skipnet-shufflenet --steps 20
 
-Runs the step function of `tfseg train` (`tfseg.training.train._make_step_function`: forward,
+Runs the step function of `tfseg train` (`tfseg.training.train.make_step_function`: forward,
 ENet-weighted cross-entropy averaged over the global batch, L2 weight decay, gradients, Adam) under
 the default strategy on random in-memory batches, so the input pipeline is not measured (see
 `benchmarks/data_pipeline.py` for that). Each model runs in its own subprocess, so its peak
@@ -44,9 +44,8 @@ def measure(decoder, encoder, args):
     import tensorflow as tf
 
     from tfseg.losses import weighted_cross_entropy
-    from tfseg.model_builder import build_model
     from tfseg.training import TrainConfig
-    from tfseg.training.train import _make_step_function
+    from tfseg.training.train import build_model_and_optimizer, make_step_function
 
     config = TrainConfig(
         encoder=encoder,
@@ -60,19 +59,8 @@ def measure(decoder, encoder, args):
     )
     keras.mixed_precision.set_global_policy(config.precision)
     strategy = tf.distribute.get_strategy()
-    with strategy.scope():
-        keras.utils.set_random_seed(0)
-        model = build_model(
-            encoder,
-            decoder,
-            num_classes=NUM_CLASSES,
-            input_shape=(config.height, config.width),
-            weight_decay=config.weight_decay,
-        )
-        optimizer = keras.optimizers.Adam(config.learning_rate)
-        if config.precision == "mixed_float16":
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        optimizer.build(model.trainable_variables)
+    # Exactly the model and optimizer `tfseg train` builds (the schedule is constant here).
+    model, optimizer = build_model_and_optimizer(config, NUM_CLASSES, 1, strategy)
     # ENet weights 1 / ln(1.02 + p) of some class frequencies: same cost as real ones.
     rng = np.random.default_rng(0)
     frequencies = rng.dirichlet(np.ones(NUM_CLASSES))
@@ -81,14 +69,14 @@ def measure(decoder, encoder, args):
     def loss_function(labels, logits):
         return weighted_cross_entropy(labels, logits, weights)
 
-    # One random batch in memory, repeated: images in [0, 1], labels with ~5% ignored pixels.
+    # One random batch in memory, repeated: images in 0..255, labels with ~5% ignored pixels.
     shape = (config.batch_size, config.height, config.width)
-    images = rng.random((*shape, 3), dtype=np.float32)
+    images = 255 * rng.random((*shape, 3), dtype=np.float32)
     labels = rng.integers(0, NUM_CLASSES, size=shape).astype(np.int32)
     labels[rng.random(shape) < 0.05] = 255
     batches = tf.data.Dataset.from_tensors((images, labels)).repeat()
     iterator = iter(strategy.distribute_datasets_from_function(lambda _: batches))
-    step_function = _make_step_function(model, optimizer, loss_function, strategy, config)
+    step_function = make_step_function(model, optimizer, loss_function, strategy, config)
 
     start = time.perf_counter()
     first_loss = float(step_function(iterator)[0])

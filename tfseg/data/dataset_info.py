@@ -33,7 +33,6 @@ class DatasetInfo:
         colors: RGB colour per class, for colour-coded predictions.
         categories: category name per class (Cityscapes: flat, construction, object, nature, sky,
             human, vehicle; custom: the JSON's `category`, default the class name).
-        category_names: the distinct categories in first-seen order.
         has_instances: per class, whether instances are labelled (Cityscapes: person, rider,
             car, truck, bus, train, motorcycle, bicycle, which the iIoU metric weighs per
             instance); all False for custom data.
@@ -51,12 +50,16 @@ class DatasetInfo:
     class_names: tuple
     colors: tuple
     categories: tuple
-    category_names: tuple
     has_instances: tuple
     train_id_to_label_id: tuple
     lookup: tuple
     keep_void: bool = False
     ignore_value: int = IGNORE_VALUE
+
+    @property
+    def category_names(self):
+        """The distinct categories, in first-seen order."""
+        return tuple(dict.fromkeys(self.categories))
 
     @property
     def num_classes(self):
@@ -130,19 +133,10 @@ def _cityscapes_info(root, keep_void):
         )
         label_ids.append(0)
         has_instances.append(False)
-    return DatasetInfo(
-        format=CITYSCAPES,
-        root=root,
-        name="cityscapes",
-        class_names=tuple(names),
-        colors=tuple(colors),
-        categories=tuple(categories),
-        category_names=tuple(dict.fromkeys(categories)),
-        has_instances=tuple(has_instances),
-        train_id_to_label_id=tuple(label_ids),
-        lookup=tuple(int(v) for v in cityscapes_lookup(keep_void)),
-        keep_void=keep_void,
-    )
+    return _frozen_info(
+        CITYSCAPES, root, "cityscapes", names, colors, categories, has_instances, label_ids,
+        cityscapes_lookup(keep_void), keep_void,
+    )  # fmt: skip
 
 
 def _custom_info(root, keep_void):
@@ -169,14 +163,23 @@ def _custom_info(root, keep_void):
         )
         label_ids.append(spec["ignore_value"])
     has_instances = [False] * len(names)
+    return _frozen_info(
+        CUSTOM, root, spec["name"], names, colors, categories, has_instances, label_ids, table,
+        keep_void,
+    )  # fmt: skip
+
+
+def _frozen_info(
+    data_format, root, name, names, colors, categories, has_instances, label_ids, table, keep_void
+):
+    """A `DatasetInfo` from per-class lists and a 256-entry lookup array (all made hashable)."""
     return DatasetInfo(
-        format=CUSTOM,
+        format=data_format,
         root=root,
-        name=spec["name"],
+        name=name,
         class_names=tuple(names),
-        colors=tuple(colors),
+        colors=tuple(tuple(c) for c in colors),
         categories=tuple(categories),
-        category_names=tuple(dict.fromkeys(categories)),
         has_instances=tuple(has_instances),
         train_id_to_label_id=tuple(label_ids),
         lookup=tuple(int(v) for v in table),

@@ -36,18 +36,7 @@ def read_example(image_path, label_path, *, png_images=True):
         else:
             image = tf.io.decode_image(image_bytes, channels=3, expand_animations=False)
         label = tf.io.decode_png(label_bytes, channels=1)
-    image_size, label_size = tf.shape(image)[:2], tf.shape(label)[:2]
-    same_size = assert_that(
-        tf.reduce_all(tf.equal(image_size, label_size)),
-        "image/label size mismatch: image ",
-        image_path,
-        " is ",
-        _size(image_size),
-        " but label ",
-        label_path,
-        " is ",
-        _size(label_size),
-    )
+    same_size = _assert_same_size("image", image_path, image, label_path, tf.shape(label)[:2])
     with tf.control_dependencies([same_size]):
         return tf.identity(image), tf.identity(label)
 
@@ -68,20 +57,25 @@ def read_instance(instance_path, label_path, label_size):
             lambda: tf.cast(tf.io.decode_png(contents, channels=1, dtype=tf.uint16), tf.int32),
             lambda: tf.cast(tf.io.decode_png(contents, channels=1), tf.int32),
         )
-    size = tf.shape(instance)[:2]
-    same_size = assert_that(
+    same_size = _assert_same_size("instance", instance_path, instance, label_path, label_size)
+    with tf.control_dependencies([same_size]):
+        return tf.identity(instance[:, :, 0])
+
+
+def _assert_same_size(kind, path, decoded, label_path, label_size):
+    """An assert op: the decoded `kind` image at `path` is as large as the label."""
+    size = tf.shape(decoded)[:2]
+    return assert_that(
         tf.reduce_all(tf.equal(size, label_size)),
-        "instance/label size mismatch: ",
-        instance_path,
+        f"{kind}/label size mismatch: {kind} ",
+        path,
         " is ",
         _size(size),
-        " but ",
+        " but label ",
         label_path,
         " is ",
         _size(label_size),
     )
-    with tf.control_dependencies([same_size]):
-        return tf.identity(instance[:, :, 0])
 
 
 def check_png(contents, path, kind, require_gray8=False):

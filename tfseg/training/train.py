@@ -108,7 +108,9 @@ def train(config, *, progress=True):
     steps_per_epoch = _steps_per_epoch(config, len(examples), strategy)
     loss_function = _loss_function(config, info)
 
-    model, optimizer = _build_model_and_optimizer(config, info, steps_per_epoch, strategy)
+    model, optimizer = build_model_and_optimizer(
+        config, info.num_classes, steps_per_epoch, strategy
+    )
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
     best_miou = tf.Variable(-1.0, dtype=tf.float64, trainable=False, name="best_miou")
     best_epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="best_epoch")
@@ -135,7 +137,7 @@ def train(config, *, progress=True):
         model_dir.write_config(identity, config.to_dict(), info)
 
     summaries = TrainingSummaries(model_dir.logs, info) if chief else None
-    step_function = _make_step_function(model, optimizer, loss_function, strategy, config)
+    step_function = make_step_function(model, optimizer, loss_function, strategy, config)
     images_seen, train_seconds = 0, 0.0
     for current in range(resumed_from, config.epochs):
         iterator = iter(_epoch_dataset(config, strategy, current, first=current == resumed_from))
@@ -192,7 +194,7 @@ def train(config, *, progress=True):
     }
 
 
-def _build_model_and_optimizer(config, info, steps_per_epoch, strategy):
+def build_model_and_optimizer(config, num_classes, steps_per_epoch, strategy):
     """The model (seeded, so every worker starts from the same weights) and its built optimizer,
     created under the strategy's scope so their variables are mirrored."""
     with strategy.scope():
@@ -200,7 +202,7 @@ def _build_model_and_optimizer(config, info, steps_per_epoch, strategy):
         model = build_model(
             config.encoder,
             config.decoder,
-            num_classes=info.num_classes,
+            num_classes=num_classes,
             input_shape=(config.height, config.width),
             weight_decay=config.weight_decay,
             **config.decoder_options,
@@ -252,7 +254,7 @@ def _set_bn_momentum(model, momentum):
             layer.momentum = momentum
 
 
-def _make_step_function(model, optimizer, loss_function, strategy, config):
+def make_step_function(model, optimizer, loss_function, strategy, config):
     """One distributed training step as a `tf.function` over a distributed iterator."""
 
     def replica_step(images, labels):
