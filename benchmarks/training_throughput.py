@@ -2,13 +2,15 @@
 
     .venv/bin/python benchmarks/training_throughput.py
     .venv/bin/python benchmarks/training_throughput.py --models skipnet-shufflenet --steps 20
+    .venv/bin/python benchmarks/training_throughput.py --onednn off on on_avx
 
 Runs the step function of `tfseg train` (`tfseg.training.train.make_step_function`: forward,
 ENet-weighted cross-entropy averaged over the global batch, L2 weight decay, gradients, Adam) under
 the default strategy on random in-memory batches, so the input pipeline is not measured (see
 `benchmarks/data_pipeline.py` for that). Each model runs in its own subprocess, so its peak
 resident memory (VmHWM) is its own. The first `--warmup` steps (tracing, oneDNN set-up) are not
-timed; the step loop synchronizes on the loss every step, as the training loop does.
+timed; the step loop synchronizes on the loss every step, as the training loop does. `--onednn`
+names oneDNN settings to compare (`benchmarks/onednn_settings.py`), each in its own process.
 
 Prints a markdown table, the command and the load average, and one JSON object per model.
 """
@@ -21,6 +23,9 @@ import shlex
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onednn_settings import SETTINGS, cpu_flags, setting_env  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -44,6 +49,7 @@ def measure(decoder, encoder, args):
     import tensorflow as tf
 
     from tfseg.losses import weighted_cross_entropy
+    from tfseg.platform import onednn_enabled
     from tfseg.training import TrainConfig
     from tfseg.training.train import build_model_and_optimizer, make_step_function
 
@@ -91,6 +97,8 @@ def measure(decoder, encoder, args):
     total = sum(times)
     return {
         "model": f"{decoder}-{encoder}",
+        "onednn_setting": args.child_setting,
+        "onednn": onednn_enabled(),
         "parameters": int(model.count_params()),
         "images_per_s": round(args.steps * config.batch_size / total, 2),
         "s_per_step_mean": round(total / args.steps, 3),
@@ -106,12 +114,13 @@ def measure(decoder, encoder, args):
     }
 
 
-def run_child(model, args):
-    """Measures one model in a fresh process; returns its result dict."""
+def run_child(model, setting, args):
+    """Measures one model under one oneDNN setting in a fresh process; returns its result dict."""
     command = [
         sys.executable,
         os.path.abspath(__file__),
         f"--child={model}",
+        f"--child_setting={setting}",
         f"--height={args.height}",
         f"--width={args.width}",
         f"--batch_size={args.batch_size}",
@@ -119,19 +128,24 @@ def run_child(model, args):
         f"--steps={args.steps}",
         f"--precision={args.precision}",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        command, capture_output=True, text=True, check=False, env=setting_env(setting)
+    )
     if result.returncode != 0:
-        raise SystemExit(f"{model} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
+        raise SystemExit(
+            f"{model} ({setting}) failed (exit {result.returncode}):\n{result.stderr[-4000:]}"
+        )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def table(results, args):
-    columns = ["model", "params (M)", "images/s", "s/step (mean, min-max)", "first step (s)",
-               "peak memory (GB)"]  # fmt: skip
+    columns = ["model", "oneDNN", "params (M)", "images/s", "s/step (mean, min-max)",
+               "first step (s)", "peak memory (GB)"]  # fmt: skip
     lines = ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
     for r in results:
         lines.append(
-            f"| {r['model']} | {r['parameters'] / 1e6:.2f} | {r['images_per_s']:.2f} "
+            f"| {r['model']} | {r['onednn_setting']} | {r['parameters'] / 1e6:.2f} "
+            f"| {r['images_per_s']:.2f} "
             f"| {r['s_per_step_mean']:.3f} ({r['s_per_step_min']:.3f}-{r['s_per_step_max']:.3f}) "
             f"| {r['first_step_s']:.1f} | {r['peak_memory_mb'] / 1024:.2f} |"
         )
@@ -151,7 +165,11 @@ def main():
     parser.add_argument(
         "--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"]
     )
+    parser.add_argument(
+        "--onednn", nargs="+", default=["default"], choices=SETTINGS, help="oneDNN settings"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child_setting", default="default", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warmup < 1 or args.steps < 1:
         parser.error("--warmup and --steps must be >= 1")
@@ -166,7 +184,7 @@ def main():
             parser.error(f"model names are decoder-encoder, e.g. skipnet-shufflenet; got {model!r}")
     command = " ".join(shlex.quote(a) for a in [os.path.relpath(sys.executable), *sys.argv])
     load_before = os.getloadavg()
-    results = [run_child(model, args) for model in args.models]
+    results = [run_child(m, setting, args) for m in args.models for setting in args.onednn]
     load_after = os.getloadavg()
     import tensorflow as tf
 
@@ -174,7 +192,8 @@ def main():
         f"Training step throughput, batch {args.batch_size} x {args.height}x{args.width}, "
         f"{args.precision}, {args.warmup} warm-up + {args.steps} timed steps, random in-memory "
         f"batches, default strategy; {os.cpu_count()} CPU cores "
-        f"({platform.processor() or platform.machine()}), TensorFlow {tf.__version__}."
+        f"({platform.processor() or platform.machine()}; {' '.join(cpu_flags())}), "
+        f"TensorFlow {tf.__version__}."
     )
     print()
     print(table(results, args))

@@ -15,3 +15,7 @@ class ConfigError(TfsegError, ValueError):
 
 class DataError(TfsegError):
     """A missing, unreadable or inconsistent data file; the message names the file."""
+
+
+class PlatformError(TfsegError):
+    """TensorFlow has no kernel for an op on this machine (CPU features, build, device)."""

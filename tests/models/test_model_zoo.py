@@ -51,9 +51,16 @@ def _group(case):
 CASES = [Case(e, d, o, size) for e, d, o, sizes in PAIRS for size in sizes]
 
 
+def _marks(case):
+    marks = [pytest.mark.xdist_group(_group(case))]
+    if case.encoder == "shufflenet":  # grouped convolutions: oneDNN on and off differ
+        marks.append(pytest.mark.platform)
+    return marks
+
+
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(c, marks=pytest.mark.xdist_group(_group(c))) for c in CASES],
+    params=[pytest.param(c, marks=_marks(c)) for c in CASES],
     ids=[_case_id(c) for c in CASES],
 )
 def case(request):

@@ -16,6 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from absl import app  # noqa: E402
 
 from tfseg.errors import TfsegError  # noqa: E402
+from tfseg.platform import platform_error_from, prefer_onednn  # noqa: E402
 
 # command -> (module, one-line summary)
 COMMANDS = {
@@ -36,7 +37,7 @@ def usage():
 
 
 def _guarded(main, command):
-    """Runs a command's main, turning user errors into one line on stderr and exit code 2."""
+    """Runs a command's main, turning user and platform errors into one line and exit code 2."""
 
     def wrapped(argv):
         try:
@@ -44,12 +45,31 @@ def _guarded(main, command):
         except TfsegError as error:
             print(f"tfseg {command}: error: {error}", file=sys.stderr)
             return 2
+        except Exception as error:
+            # A TensorFlow op with no kernel on this machine is the platform's doing, not a bug
+            # of the user's; any other error keeps its traceback.
+            platform_error = _platform_error(error)
+            if platform_error is None:
+                raise
+            print(f"tfseg {command}: error: {platform_error}", file=sys.stderr)
+            return 2
 
     return wrapped
 
 
+def _platform_error(error):
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not isinstance(error, tf.errors.OpError):
+        return None
+    return platform_error_from(error)
+
+
 def run(argv=None):
     argv = list(sys.argv if argv is None else argv)
+    # Before the command's module imports TensorFlow: oneDNN on where TensorFlow would leave it
+    # off (CPUs without AVX-512), unless the user set TF_ENABLE_ONEDNN_OPTS (README, "CPU
+    # requirements": it is faster there).
+    prefer_onednn()
     if len(argv) < 2 or argv[1] in ("-h", "--help", "help"):
         print(usage())
         return 0

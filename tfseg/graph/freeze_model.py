@@ -66,17 +66,19 @@ def _variables_to_constants(concrete):
         return frozen.graph.as_graph_def()
 
 
-def run_frozen_graph(frozen, images):
+def run_frozen_graph(frozen, images, grappler=True):
     """Runs a `FrozenGraph` on a batch of images in a TF1 session; returns a numpy array.
 
-    Grappler is switched off: it would copy every large constant while optimizing, and the point
-    is to execute the graph exactly as frozen.
+    By default the session has TensorFlow's default configuration, Grappler's optimizers
+    included, as TF1 consumers, TF Serving and the TensorFlow on a Jetson run a graph. With
+    `grappler=False` the graph runs exactly as frozen (Grappler copies every large constant
+    while it optimizes, which costs memory for VGG16-sized graphs).
     """
     graph = tf.Graph()
     with graph.as_default():
         tf.graph_util.import_graph_def(frozen.graph_def, name="")
     config = tf.compat.v1.ConfigProto()
-    config.graph_options.rewrite_options.disable_meta_optimizer = True
+    config.graph_options.rewrite_options.disable_meta_optimizer = not grappler
     with tf.compat.v1.Session(graph=graph, config=config) as session:
         return session.run(frozen.output_name, {frozen.input_name: images})
 

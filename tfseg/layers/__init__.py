@@ -9,6 +9,7 @@ from tfseg.layers.conv_bn_act import conv_bn_act
 from tfseg.layers.group_conv2d import GroupConv2D
 from tfseg.layers.image_normalization import ImageNormalization
 from tfseg.layers.match_size import MatchSize
+from tfseg.layers.portable_grouped_conv2d import portable_grouped_conv2d
 from tfseg.layers.upsampling_conv import upsampling_conv
 from tfseg.layers.weight_decay import weight_decay_regularizer
 
@@ -19,6 +20,7 @@ __all__ = [
     "GroupConv2D",
     "ImageNormalization",
     "MatchSize",
+    "portable_grouped_conv2d",
     "upsampling_conv",
     "weight_decay_regularizer",
 ]

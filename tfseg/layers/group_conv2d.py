@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from tfseg.layers.portable_grouped_conv2d import portable_grouped_conv2d
+
 
 @keras.saving.register_keras_serializable(package="tfseg")
 class GroupConv2D(keras.layers.Layer):
@@ -14,6 +16,18 @@ class GroupConv2D(keras.layers.Layer):
     slower on CPU (stack-notes §1, rule 1). TensorFlow's conv2d accepts a kernel whose input depth
     is `C_in / groups` and convolves the contiguous channel groups natively, so this layer calls
     it directly. Channel groups are contiguous, as in the original TFSegmentation code.
+
+    Two CPU kernels TensorFlow lacks without oneDNN (the default on CPUs without AVX-512) shape
+    the rest:
+
+    - Grouped-convolution gradients. Unless called with `training=False` inside a graph, the
+      layer differentiates through `portable_grouped_conv2d`, whose forward op is the same native
+      `Conv2D`. Graphs traced with `training=False` (freezing, export, evaluation) keep the plain
+      op; taking gradients through such a graph needs oneDNN or a GPU.
+    - The fused grouped convolution. With groups, the bias is added by `AddV2`, not `BiasAdd`:
+      Grappler's remapper fuses `Conv2D` + `BiasAdd` into `_FusedConv2D`, which has no grouped
+      CPU kernel without oneDNN, and does not fuse `AddV2` there. BN-folded graphs give every
+      grouped convolution a bias, so this keeps them runnable in default-config sessions.
 
     Args:
         filters: output channels; must be divisible by `groups`.
@@ -75,16 +89,20 @@ class GroupConv2D(keras.layers.Layer):
                 name="bias", shape=(self.filters,), initializer=self.bias_initializer
             )
 
-    def call(self, inputs):
-        outputs = tf.nn.conv2d(
-            inputs,
-            tf.cast(self.kernel, inputs.dtype),
-            strides=self.strides,
-            padding=self.padding.upper(),
-        )
-        if self.use_bias:
-            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, outputs.dtype))
-        return outputs
+    def call(self, inputs, training=None):
+        kernel = tf.cast(self.kernel, inputs.dtype)
+        padding = self.padding.upper()
+        # Eager calls leave no graph behind, so they may always take the portable gradient.
+        if self.groups > 1 and (training is not False or tf.executing_eagerly()):
+            outputs = portable_grouped_conv2d(inputs, kernel, self.strides, padding)
+        else:
+            outputs = tf.nn.conv2d(inputs, kernel, strides=self.strides, padding=padding)
+        if not self.use_bias:
+            return outputs
+        bias = tf.cast(self.bias, outputs.dtype)
+        if self.groups > 1:
+            return outputs + bias
+        return tf.nn.bias_add(outputs, bias)
 
     def compute_output_shape(self, input_shape):
         def out(size):
