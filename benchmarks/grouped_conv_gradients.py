@@ -2,10 +2,11 @@
 
     .venv/bin/python benchmarks/grouped_conv_gradients.py
 
-`tfseg.layers.portable_grouped_conv2d` back-propagates through TensorFlow's native grouped
-kernels where they exist (oneDNN, GPU) and through one ordinary convolution per group elsewhere.
-This measures both on ShuffleNet's grouped 1x1 convolutions (3 groups, batch 4 of 64x128 feature
-maps; input and filter gradients together), the native form only where oneDNN provides it. Each
+`tfseg.layers.portable_grouped_conv2d` back-propagates through one ordinary convolution per
+group on a CPU; TensorFlow's own grouped gradient kernels exist on a CPU only with oneDNN (and
+only for the dtypes it covers there). This times both on ShuffleNet's grouped 1x1 convolutions
+(3 groups, batch 4 of 64x128 float32 feature maps; input and filter gradients together), the
+native form only where oneDNN provides it. Each
 oneDNN setting (`benchmarks/onednn_settings.py`) runs in its own process; median ms of
 `--iterations` runs after 3 warm-up runs. Prints a markdown table and the command.
 """
@@ -46,11 +47,7 @@ def measure(iterations):
 
         forms = {"per group": lambda a, b: portable_grouped_conv2d(a, b, 1, "VALID")}
         if onednn_enabled():
-            # With oneDNN, the portable gradient takes TensorFlow's kernels; force per-group.
-            forms = {
-                "native": lambda a, b: tf.nn.conv2d(a, b, 1, "VALID"),
-                "per group": lambda a, b: _per_group(a, b),
-            }
+            forms["native"] = lambda a, b: tf.nn.conv2d(a, b, 1, "VALID")
         row = {"shape": [cin, cout], "onednn": onednn_enabled()}
         for name, conv in forms.items():
             run = tf.function(lambda conv=conv: gradient(conv))
@@ -64,13 +61,6 @@ def measure(iterations):
             row[name] = round(sorted(times)[len(times) // 2], 2)
         rows.append(row)
     return rows
-
-
-def _per_group(x, w):
-    import tensorflow as tf
-
-    parts = zip(tf.split(x, 3, axis=-1), tf.split(w, 3, axis=-1))
-    return tf.concat([tf.nn.conv2d(a, b, 1, "VALID") for a, b in parts], axis=-1)
 
 
 def main():

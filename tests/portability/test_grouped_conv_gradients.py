@@ -51,6 +51,31 @@ def test_portable_gradient_equals_the_per_group_gradient(kernel_size, stride, pa
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=str(key))
 
 
+def test_half_precision_gradients_work_on_the_cpu():
+    """mixed_float16: oneDNN has no float16 grouped gradient kernel on CPUs without AVX512-FP16."""
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.normal(size=(2, 8, 8, 12)), tf.float16)
+    w = tf.constant(rng.normal(size=(1, 1, 4, 6)) * 0.3, tf.float16)
+
+    def gradients(conv, x, w):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w])
+            value = tf.reduce_sum(tf.square(tf.cast(conv(x, w), tf.float32)))
+        return tape.gradient(value, [x, w])
+
+    got = tf.function(
+        lambda: gradients(lambda a, b: portable_grouped_conv2d(a, b, 1, "VALID"), x, w)
+    )()
+    want = gradients(
+        lambda a, b: per_group_reference(a, b, 1, "VALID", 3),
+        tf.cast(x, tf.float32),
+        tf.cast(w, tf.float32),
+    )
+    for g, r in zip(got, want):
+        assert g.dtype == tf.float16
+        np.testing.assert_allclose(g.numpy().astype("float32"), r.numpy(), rtol=2e-2, atol=2e-2)
+
+
 # Gradients of a ShuffleNet-sized grouped 1x1 convolution with bias, in a tf.function, through
 # `GroupConv2D` (the portable gradient) and, with oneDNN on, through TensorFlow's own kernels.
 GRADIENTS = """

@@ -4,20 +4,19 @@ import functools
 
 import tensorflow as tf
 
-from tfseg.platform import onednn_enabled
-
 
 def portable_grouped_conv2d(inputs, kernel, strides, padding):
     """`tf.nn.conv2d` with a grouped kernel, differentiable on every CPU.
 
     TensorFlow's CPU gradient kernels (`Conv2DBackpropInput`, `Conv2DBackpropFilter`) accept a
-    grouped kernel only when oneDNN is on; without it (the default on CPUs without AVX-512) they
-    fail with "Gradients for grouped convolutions are not supported on CPU". The forward op is
-    the same single native `Conv2D` either way. The gradient uses TensorFlow's grouped kernels
-    where they exist (oneDNN, GPU), so nothing changes where training already worked, and
-    otherwise splits the input, kernel and output gradient into their contiguous channel groups
-    and back-propagates each group through an ordinary convolution, which every device supports
-    (`benchmarks/grouped_conv_gradients.py` times both).
+    grouped kernel only when oneDNN is on, and then only for the dtypes oneDNN covers on that CPU
+    (float16 under `mixed_float16` falls back to kernels without groups); elsewhere they fail with
+    "Gradients for grouped convolutions are not supported on CPU". The forward op is the same
+    single native `Conv2D` either way. On a GPU (cuDNN has grouped gradients for every float
+    type) the gradient uses TensorFlow's grouped kernels; on a CPU it splits the input, kernel and
+    output gradient into their contiguous channel groups and back-propagates each group through
+    an ordinary convolution, which every CPU kernel supports, so CPU training computes the same
+    thing whatever TensorFlow enabled (`benchmarks/grouped_conv_gradients.py` times both forms).
 
     Args:
         inputs: `[B, H, W, C_in]`, `C_in` known statically.
@@ -56,20 +55,13 @@ def _backprop(x, w, dy, strides, padding):
 
 
 def _native_grouped_backprop_available(tensor):
-    """Whether the device `tensor` is on has grouped-convolution gradient kernels.
+    """Whether `tensor` is on a GPU, whose kernels have grouped-convolution gradients.
 
-    oneDNN's CPU kernels and cuDNN's have them; TensorFlow's own CPU kernels do not. An unplaced
-    graph tensor (empty device) goes where TensorFlow places convolutions: a GPU if there is one.
+    An unplaced graph tensor (empty device) goes where TensorFlow places convolutions: a GPU if
+    there is one.
     """
     device = tensor.device.upper()
-    if "GPU" in device or (not device and _has_gpu()):
-        return True
-    return _onednn_enabled()
-
-
-@functools.cache
-def _onednn_enabled():
-    return onednn_enabled()
+    return "GPU" in device or (not device and _has_gpu())
 
 
 @functools.cache
