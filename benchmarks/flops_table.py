@@ -12,7 +12,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from tfseg.cli.flops import paper_table  # noqa: E402
+from tfseg.benchmark import paper_table  # noqa: E402
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- flops-table:start -->", "<!-- flops-table:end -->"

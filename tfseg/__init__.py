@@ -2,7 +2,8 @@
 
 A re-implementation of the RTSeg benchmarking framework: encoders (`ENCODERS`) return a
 feature-endpoint dict keyed by output stride, decoders (`DECODERS`) build logits from it, and
-`build_model(encoder, decoder, ...)` joins any pair.
+`build_model(encoder, decoder, ...)` joins any pair. `register_encoder` / `register_decoder` add
+your own (docs/extending.md).
 
     >>> import tfseg
     >>> model = tfseg.build_model("shufflenet", "skipnet", num_classes=19, input_shape=(360, 640))
@@ -19,6 +20,13 @@ _PUBLIC = {
     "build_model": "tfseg.model_builder",
     "ENCODERS": "tfseg.encoders",
     "DECODERS": "tfseg.decoders",
+    "EncoderSpec": "tfseg.encoders",
+    "DecoderSpec": "tfseg.decoders",
+    "Endpoint": "tfseg.encoders",
+    "make_endpoints": "tfseg.encoders",
+    "register_encoder": "tfseg.registry",
+    "register_decoder": "tfseg.registry",
+    "load_plugins": "tfseg.registry",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

@@ -4,23 +4,10 @@ import inspect
 
 import keras
 
-from tfseg.decoders import DECODERS, ENCODER_OUTPUT_STRIDE
-from tfseg.encoders import ENCODERS
+from tfseg.decoders import DECODERS
+from tfseg.encoders import ENCODERS, check_endpoints
 from tfseg.errors import ConfigError
-
-# The decoder options the RTSeg paper used with each encoder (original-tfsegmentation.md §3).
-# Explicit options given to build_model override them.
-PAPER_DECODER_OPTIONS = {
-    ("vgg16", "skipnet"): {"batchnorm": False},
-    ("resnet18", "skipnet"): {"batchnorm": False},
-    ("mobilenet", "skipnet"): {"batchnorm": True},
-    ("shufflenet", "skipnet"): {"batchnorm": True},
-    ("vgg16", "unet"): {"block": "linear"},
-    ("resnet18", "unet"): {"block": "linknet"},
-    ("mobilenet", "unet"): {"block": "linear", "head_channels": 32},
-    ("shufflenet", "unet"): {"block": "linear"},
-    ("mobilenet", "dilation"): {"batchnorm": True},
-}
+from tfseg.registry import load_entry_points
 
 # The smallest input every encoder/decoder pair accepts: one pixel at stride 32.
 MIN_SIZE = 32
@@ -28,7 +15,11 @@ MIN_SIZE = 32
 
 def _check_choice(kind, name, choices):
     if name not in choices:
-        raise ConfigError(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(choices)}")
+        raise ConfigError(
+            f"unknown {kind} {name!r}; valid {kind}s: {', '.join(choices)} (for one of your "
+            f"own: tfseg.register_{kind}, or --plugin=module on the command line; see "
+            "docs/extending.md)"
+        )
 
 
 def _check_input_shape(input_shape):
@@ -42,10 +33,9 @@ def _check_input_shape(input_shape):
 
 
 def _decoder_options(encoder, decoder, options):
-    builder = DECODERS[decoder]
     valid = [
         name
-        for name, p in inspect.signature(builder).parameters.items()
+        for name, p in inspect.signature(DECODERS[decoder].build).parameters.items()
         if p.kind is p.KEYWORD_ONLY and name != "weight_decay"
     ]
     unknown = sorted(set(options) - set(valid))
@@ -54,7 +44,7 @@ def _decoder_options(encoder, decoder, options):
             f"unknown option(s) {', '.join(unknown)} for decoder {decoder!r}; "
             f"valid options: {', '.join(valid)}"
         )
-    return {**PAPER_DECODER_OPTIONS.get((encoder, decoder), {}), **options}
+    return {**ENCODERS[encoder].decoder_options.get(decoder, {}), **options}
 
 
 def build_model(
@@ -64,11 +54,13 @@ def build_model(
 
     The model takes an RGB image in 0..255 (`[B, H, W, 3]`, any dtype; normalization is inside)
     and returns float32 logits `[B, H, W, num_classes]` from a final layer named `logits`. By
-    default each pair gets the decoder options the paper used (`PAPER_DECODER_OPTIONS`).
+    default each pair gets the decoder options the paper used (each encoder's
+    `EncoderSpec.decoder_options`). The encoder's endpoints are checked against the contract.
 
     Args:
-        encoder: one of `ENCODERS`: `vgg16`, `resnet18`, `mobilenet`, `shufflenet`.
-        decoder: one of `DECODERS`: `skipnet`, `unet`, `dilation`.
+        encoder: one of `ENCODERS`: `vgg16`, `resnet18`, `mobilenet`, `shufflenet`, or one
+            registered with `tfseg.register_encoder` (installed plugins are loaded first).
+        decoder: one of `DECODERS`: `skipnet`, `unet`, `dilation`, or a registered one.
         num_classes: number of output classes (>= 2); 19 Cityscapes train classes by default,
             20 for the original's void-as-a-class setting.
         input_shape: `(height, width)`, each >= 32 and not necessarily divisible by 32; `None`
@@ -88,8 +80,16 @@ def build_model(
         >>> model.output_shape
         (None, 360, 640, 19)
     """
+    load_entry_points()
     _check_choice("encoder", encoder, ENCODERS)
     _check_choice("decoder", decoder, DECODERS)
+    encoder_spec, decoder_spec = ENCODERS[encoder], DECODERS[decoder]
+    output_stride = decoder_spec.encoder_output_stride
+    if output_stride not in encoder_spec.output_strides:
+        raise ConfigError(
+            f"decoder {decoder!r} needs the encoder at output stride {output_stride}; encoder "
+            f"{encoder!r} supports {', '.join(map(str, encoder_spec.output_strides))}"
+        )
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
         raise ConfigError(f"num_classes must be an integer >= 2, got {num_classes!r}")
     input_shape = tuple(input_shape)
@@ -97,10 +97,12 @@ def build_model(
     decoder_options = _decoder_options(encoder, decoder, options)
 
     image = keras.Input(shape=(*input_shape, 3), name="image")
-    endpoints = ENCODERS[encoder](
-        image, output_stride=ENCODER_OUTPUT_STRIDE[decoder], weight_decay=weight_decay
+    endpoints = encoder_spec.build(image, output_stride=output_stride, weight_decay=weight_decay)
+    channels = encoder_spec.channels if output_stride == 32 else None
+    check_endpoints(endpoints, image, output_stride, encoder, channels)
+    logits = decoder_spec.build(
+        endpoints, num_classes, weight_decay=weight_decay, **decoder_options
     )
-    logits = DECODERS[decoder](endpoints, num_classes, weight_decay=weight_decay, **decoder_options)
     # float32 even under a mixed-precision policy: the loss and softmax need it.
     logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
     return keras.Model(image, logits, name=f"{decoder}_{encoder}")

@@ -4,8 +4,8 @@ import keras
 import pytest
 
 import tfseg
+from tfseg.benchmark import PAPER_GFLOPS, PAPER_NUM_CLASSES, TOLERANCE
 from tfseg.graph import profile_model
-from tfseg.paper_gflops import PAPER_GFLOPS, PAPER_NUM_CLASSES, TOLERANCE
 
 
 @pytest.mark.slow

@@ -39,6 +39,6 @@ def test_dilation_decoder_refuses_a_stride_32_encoder():
     from tfseg.decoders import DECODERS
     from tfseg.encoders import ENCODERS
 
-    endpoints = ENCODERS["mobilenet"](keras.Input((64, 64, 3)), output_stride=32)
+    endpoints = ENCODERS["mobilenet"].build(keras.Input((64, 64, 3)), output_stride=32)
     with pytest.raises(ConfigError, match="needs an encoder built with output_stride=8"):
-        DECODERS["dilation"](endpoints, 19)
+        DECODERS["dilation"].build(endpoints, 19)

@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 import tfseg
+from tfseg.encoders import check_endpoints
 from tfseg.graph import fold_batch_norms, freeze_model, function_call_ops, run_frozen_graph
 
 NUM_CLASSES = 5
@@ -180,23 +181,18 @@ def test_frozen_folded_graph_has_no_calls_and_same_outputs(case):
     np.testing.assert_allclose(got, expected, rtol=0, atol=2e-5 * scale)
 
 
-ENDPOINT_CHANNELS = {
-    "vgg16": {2: 64, 4: 128, 8: 256, 16: 512, 32: 4096},
-    "resnet18": {2: 64, 4: 64, 8: 128, 16: 256, 32: 512},
-    "mobilenet": {2: 64, 4: 128, 8: 256, 16: 512, 32: 1024},
-    "shufflenet": {2: 24, 4: 24, 8: 240, 16: 480, 32: 960},
-}
-
-
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("output_stride", [32, 16, 8])
 @pytest.mark.parametrize("encoder", list(tfseg.ENCODERS))
 def test_endpoints_are_keyed_by_stride_with_channel_metadata(encoder, output_stride, size):
     image = keras.Input((*size, 3))
-    endpoints = tfseg.ENCODERS[encoder](image, output_stride=output_stride)
+    spec = tfseg.ENCODERS[encoder]
+    endpoints = check_endpoints(
+        spec.build(image, output_stride=output_stride), image, output_stride, encoder
+    )
     assert sorted(endpoints) == [s for s in (1, 2, 4, 8, 16, 32) if s <= output_stride]
     assert endpoints[1].tensor is image
-    expected = ENDPOINT_CHANNELS[encoder]
+    expected = spec.channels  # the channels each encoder's spec documents
     for stride, endpoint in endpoints.items():
         assert endpoint.stride == stride
         assert endpoint.channels == endpoint.tensor.shape[-1]

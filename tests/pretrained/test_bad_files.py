@@ -27,7 +27,7 @@ class _Tripwire:
 @pytest.fixture(scope="module")
 def shufflenet():
     image = keras.Input((64, 64, 3))
-    return keras.Model(image, ENCODERS["shufflenet"](image)[32].tensor)
+    return keras.Model(image, ENCODERS["shufflenet"].build(image)[32].tensor)
 
 
 def test_unknown_encoder_is_a_config_error(shufflenet, mobilenet_h5):

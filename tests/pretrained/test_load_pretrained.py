@@ -14,7 +14,7 @@ from .weight_files import strip_layer_names
 
 def _encoder_model(encoder, shape=(64, 64)):
     image = keras.Input((*shape, 3))
-    return keras.Model(image, ENCODERS[encoder](image)[32].tensor)
+    return keras.Model(image, ENCODERS[encoder].build(image)[32].tensor)
 
 
 def test_mobilenet_keras_h5_loads_every_tensor_into_its_layer(mobilenet_reference, mobilenet_h5):

@@ -1,6 +1,16 @@
-"""The RTSeg paper's GFLOPs, with the labels corrected where the original code shows them wrong."""
+"""The RTSeg paper's GFLOPs table, reproduced: its figures, and tfseg's counts beside them.
 
+The paper's labels are corrected where the original code shows them wrong (each `note`).
+"""
+
+import platform
+import time
 from typing import NamedTuple
+
+import keras
+
+from tfseg.graph import profile_model
+from tfseg.model_builder import build_model
 
 
 class PaperFigure(NamedTuple):
@@ -9,8 +19,8 @@ class PaperFigure(NamedTuple):
     `printed` is what the paper printed; `gflops` is the figure for the layers that feed the
     output at the true input size (equal to `printed` except where `note` explains).
     `reference_params` is the original model's trainable parameter count (kernels, biases, BN
-    gamma/beta) from `flops_estimate.py` (original-tfsegmentation.md §10) for the same layers as
-    tfseg's model.
+    gamma/beta) for the same layers as tfseg's model, counted layer by layer from the original
+    code's layer definitions.
     """
 
     encoder: str
@@ -51,3 +61,66 @@ PAPER_GFLOPS = [
 
 PAPER_NUM_CLASSES = 20
 TOLERANCE = 0.03
+
+
+def profile(encoder, decoder, num_classes=19, input_shape=(512, 1024), **options):
+    """GFLOPs, MACs and parameters of one model, as the paper counted them.
+
+    Args:
+        encoder, decoder, num_classes, input_shape, **options: as for `tfseg.build_model`.
+
+    Returns:
+        `{"model", "encoder", "decoder", "input", "num_classes"}` plus `profile_model`'s counts.
+
+    Example:
+        >>> profile("shufflenet", "skipnet", 20, (360, 640))["gflops"]
+        2.0305...
+    """
+    model = build_model(encoder, decoder, num_classes, input_shape, **options)
+    result = {
+        "model": model.name,
+        "encoder": encoder,
+        "decoder": decoder,
+        "input": [1, *model.input_shape[1:]],
+        "num_classes": model.output_shape[-1],
+        **profile_model(model),
+    }
+    keras.backend.clear_session()  # free the weights before the next model (VGG16: 0.5 GB)
+    return result
+
+
+def paper_table():
+    """The paper's GFLOPs beside tfseg's, as a markdown table (each model with its paper options).
+
+    Returns:
+        `(markdown, all_within)`: the table with a footer, and whether every row is within
+        `TOLERANCE` in both GFLOPs and parameters.
+    """
+    start = time.time()
+    rows, all_within = [], True
+    for figure in PAPER_GFLOPS:
+        result = profile(
+            figure.encoder, figure.decoder, PAPER_NUM_CLASSES, (figure.height, figure.width)
+        )
+        flops_error = result["gflops"] / figure.gflops - 1
+        params_error = result["params"] / figure.reference_params - 1
+        within = abs(flops_error) <= TOLERANCE and abs(params_error) <= TOLERANCE
+        all_within &= within
+        printed = f"{figure.printed:g}" + ("" if figure.printed == figure.gflops else " *")
+        rows.append(
+            f"| {result['model']} | {figure.height}x{figure.width} | {printed} "
+            f"| {figure.gflops:g} | {result['gflops']:.2f} | {flops_error:+.1%} "
+            f"| {result['params'] / 1e6:.3f} | {figure.reference_params / 1e6:.3f} "
+            f"| {params_error:+.1%} | {'yes' if within else '**no**'} | {figure.note} |"
+        )
+    header = [
+        "| model | input | paper GFLOPs | target | tfseg GFLOPs | diff | tfseg params (M) "
+        "| original params (M) | diff | within 3% | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    footer = (
+        f"\n{PAPER_NUM_CLASSES} classes, batch 1. * = the printed figure is not the model's "
+        f"(see note). Measured by `tfseg flops --all` in {time.time() - start:.0f} s "
+        f"({platform.processor() or platform.machine()}, TF profiler on the CPU)."
+    )
+    return "\n".join(header + rows) + "\n" + footer, all_within

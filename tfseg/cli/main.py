@@ -2,7 +2,9 @@
 
 Each command is a module under `tfseg.cli` that defines its absl flags at import time and a
 `main(argv)` function. Only the chosen command's module is imported, so `--helpfull` lists exactly
-the flags of that command and start-up stays fast.
+the flags of that command and start-up stays fast. Commands that build models first load the
+encoders and decoders of installed plugins and of `--plugin=module` (before their flags are
+defined, so `--encoder` accepts the plugins' names).
 """
 
 import importlib
@@ -13,11 +15,18 @@ import sys
 # Export TF_CPP_MIN_LOG_LEVEL=0 to see it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from absl import app  # noqa: E402
+from absl import app, flags  # noqa: E402
 
 from tfseg.errors import TfsegError  # noqa: E402
 from tfseg.platform import platform_error_from, prefer_onednn  # noqa: E402
 
+flags.DEFINE_multi_string(
+    "plugin", [], "A module (dotted name, or a .py file) that registers encoders or decoders "
+    "with tfseg.register_encoder / register_decoder; repeatable. See docs/extending.md."
+)  # fmt: skip
+
+# Commands that never build a model, so need no plugins.
+WITHOUT_MODELS = {"data"}
 # command -> (module, one-line summary)
 COMMANDS = {
     "flops": ("tfseg.cli.flops", "GFLOPs, MACs and parameters, counted as the paper did"),
@@ -64,6 +73,42 @@ def _platform_error(error):
     return platform_error_from(error)
 
 
+def plugin_modules(args):
+    """The values of every `--plugin` in `args` and in the flagfiles they name.
+
+    absl parses flags only after the command's module has defined its own, but the plugins must
+    be registered before that (the `--encoder` flag lists the valid names), so they are read here.
+    """
+    modules, args, seen = [], list(args), set()
+    while args:
+        arg = args.pop(0)
+        for name in ("plugin", "flagfile"):
+            if arg == f"--{name}" and args:
+                value = args.pop(0)
+            elif arg.startswith(f"--{name}="):
+                value = arg.split("=", 1)[1]
+            else:
+                continue
+            if name == "plugin":
+                modules.append(value)
+            elif os.path.isfile(value) and os.path.abspath(value) not in seen:
+                seen.add(os.path.abspath(value))
+                with open(value) as f:
+                    args += [line.strip() for line in f if line.strip().startswith("--")]
+    return modules
+
+
+def _load_plugins(command, args):
+    from tfseg.registry import load_entry_points, load_plugins
+
+    try:
+        load_entry_points()
+        load_plugins(plugin_modules(args))
+    except TfsegError as error:
+        print(f"tfseg {command}: error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
 def run(argv=None):
     argv = list(sys.argv if argv is None else argv)
     # Before the command's module imports TensorFlow: oneDNN on where TensorFlow would leave it
@@ -77,6 +122,8 @@ def run(argv=None):
     if command not in COMMANDS:
         print(f"tfseg: error: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         sys.exit(2)
+    if command not in WITHOUT_MODELS:
+        _load_plugins(command, argv[2:])
     module = importlib.import_module(COMMANDS[command][0])
     # absl logs INFO lines (e.g. from checkpoint saving) unless told otherwise; a later
     # --verbosity given by the user wins.

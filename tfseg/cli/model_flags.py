@@ -6,7 +6,6 @@ from tfseg.decoders import DECODERS
 from tfseg.decoders.skipnet import VARIANTS
 from tfseg.decoders.unet import BLOCKS
 from tfseg.encoders import ENCODERS
-from tfseg.model_builder import build_model
 
 FLAGS = flags.FLAGS
 
@@ -39,17 +38,6 @@ def decoder_options_from_flags():
     if FLAGS.unet_block is not None:
         options["block"] = FLAGS.unet_block
     return options
-
-
-def build_model_from_flags(encoder=None, decoder=None, **overrides):
-    """`build_model` with the values of the model flags (arguments override them)."""
-    return build_model(
-        encoder or FLAGS.encoder,
-        decoder or FLAGS.decoder,
-        num_classes=overrides.pop("num_classes", FLAGS.num_classes),
-        input_shape=overrides.pop("input_shape", (FLAGS.height, FLAGS.width)),
-        **{**decoder_options_from_flags(), **overrides},
-    )
 
 
 def define_model_dir_flags():

@@ -2,19 +2,19 @@
 
 A decoder builder is called as `build(endpoints, num_classes, **options)` and returns the logits
 tensor `[B, H, W, num_classes]`, reading strides, channels and the output size (stride 1) from the
-endpoints. `ENCODER_OUTPUT_STRIDE` says which encoder output stride each decoder expects.
+endpoints. `DECODERS` maps each name to its `DecoderSpec` (the builder and the encoder output
+stride it needs); `tfseg.register_decoder` adds one from outside the package.
 """
 
+from tfseg.decoders.decoder_spec import DecoderSpec
 from tfseg.decoders.dilation import build_dilation
 from tfseg.decoders.skipnet import build_skipnet
 from tfseg.decoders.unet import build_unet
 
 DECODERS = {
-    "skipnet": build_skipnet,
-    "unet": build_unet,
-    "dilation": build_dilation,
+    "skipnet": DecoderSpec(build_skipnet),
+    "unet": DecoderSpec(build_unet),
+    "dilation": DecoderSpec(build_dilation, encoder_output_stride=8),
 }
 
-ENCODER_OUTPUT_STRIDE = {"skipnet": 32, "unet": 32, "dilation": 8}
-
-__all__ = ["DECODERS", "ENCODER_OUTPUT_STRIDE"]
+__all__ = ["DECODERS", "DecoderSpec"]

@@ -11,20 +11,20 @@ the first layer, so exported models take raw images). It returns `{stride: Endpo
   metadata and never from layer names.
 
 `output_stride` 8 (the Dilation decoder) or 16 replaces the later downsampling steps by dilated
-convolutions with rates 2 and 4.
+convolutions with rates 2 and 4. `check_endpoints` enforces the contract wherever `build_model`
+builds an encoder. `ENCODERS` maps each name to its `EncoderSpec` (the builder and its facts);
+`tfseg.register_encoder` adds one from outside the package.
 """
 
-from tfseg.encoders.endpoint import Endpoint
-from tfseg.encoders.mobilenet import build_mobilenet
-from tfseg.encoders.resnet18 import build_resnet18
-from tfseg.encoders.shufflenet import build_shufflenet
-from tfseg.encoders.vgg16 import build_vgg16
+from tfseg.encoders import mobilenet, resnet18, shufflenet, vgg16
+from tfseg.encoders.encoder_spec import EncoderSpec
+from tfseg.encoders.endpoint import Endpoint, check_endpoints, make_endpoints
 
 ENCODERS = {
-    "vgg16": build_vgg16,
-    "resnet18": build_resnet18,
-    "mobilenet": build_mobilenet,
-    "shufflenet": build_shufflenet,
+    "vgg16": vgg16.SPEC,
+    "resnet18": resnet18.SPEC,
+    "mobilenet": mobilenet.SPEC,
+    "shufflenet": shufflenet.SPEC,
 }
 
-__all__ = ["ENCODERS", "Endpoint"]
+__all__ = ["ENCODERS", "EncoderSpec", "Endpoint", "check_endpoints", "make_endpoints"]

@@ -3,8 +3,9 @@
 import keras
 
 from tfseg.encoders.dilation_schedule import dilation_schedule
+from tfseg.encoders.encoder_spec import EncoderSpec
 from tfseg.encoders.endpoint import make_endpoints
-from tfseg.layers import ImageNormalization, conv_bn_act, weight_decay_regularizer
+from tfseg.layers import INCEPTION, ImageNormalization, conv_bn_act, weight_decay_regularizer
 
 # (pointwise filters, stride) of the 13 depthwise-separable blocks. Layer names follow
 # keras.applications.MobileNet (conv_dw_i / conv_pw_i), so its ImageNet h5 loads by name.
@@ -39,8 +40,7 @@ def build_mobilenet(image, output_stride=32, weight_decay=5e-4):
         1024
     """
     regularizer = weight_decay_regularizer(weight_decay)
-    # The keras.applications weights expect x / 127.5 - 1.
-    x = ImageNormalization(mean=[127.5] * 3, std=[127.5] * 3, name="normalize")(image)
+    x = ImageNormalization.of(INCEPTION, name="normalize")(image)  # keras.applications' weights
     conv = keras.layers.Conv2D(
         32, 3, strides=2, padding="same", use_bias=False,
         kernel_regularizer=regularizer, name="conv1",
@@ -74,3 +74,18 @@ def build_mobilenet(image, output_stride=32, weight_decay=5e-4):
         x = conv_bn_act(x, pointwise, activation="relu6")
         features[stride] = x
     return make_endpoints(image, features)
+
+
+SPEC = EncoderSpec(
+    build=build_mobilenet,
+    normalization=INCEPTION,
+    channels={2: 64, 4: 128, 8: 256, 16: 512, 32: 1024},
+    layer_pattern=r"conv1(_bn)?|conv_(dw|pw|dil)_\d+(_bn)?",
+    manifest_key="mobilenet",
+    # The RTSeg paper's MobileNet models: BN in SkipNet and Dilation, a 32-channel UNet head.
+    decoder_options={
+        "skipnet": {"batchnorm": True},
+        "unet": {"block": "linear", "head_channels": 32},
+        "dilation": {"batchnorm": True},
+    },
+)

@@ -3,11 +3,10 @@
 import keras
 
 from tfseg.encoders.dilation_schedule import dilation_schedule
+from tfseg.encoders.encoder_spec import EncoderSpec
 from tfseg.encoders.endpoint import make_endpoints
-from tfseg.layers import ImageNormalization, conv_bn_act, weight_decay_regularizer
+from tfseg.layers import IMAGENET, ImageNormalization, conv_bn_act, weight_decay_regularizer
 
-IMAGENET_MEAN = [123.675, 116.28, 103.53]
-IMAGENET_STD = [58.395, 57.12, 57.375]
 # Torch-style BatchNormalization, as the original's custom BN (decay 0.9, epsilon 1e-5).
 BN = dict(bn_momentum=0.9, bn_epsilon=1e-5)
 STAGE_FILTERS = [64, 128, 256, 512]  # conv2_x .. conv5_x, two basic blocks each
@@ -65,7 +64,7 @@ def build_resnet18(image, output_stride=32, weight_decay=5e-4):
         [1, 2, 4, 8, 16, 32]
     """
     regularizer = weight_decay_regularizer(weight_decay)
-    x = ImageNormalization(mean=IMAGENET_MEAN, std=IMAGENET_STD, name="normalize")(image)
+    x = ImageNormalization.of(IMAGENET, name="normalize")(image)
     x = padded_conv_bn(x, 64, 7, 2, 1, "conv1_conv", regularizer, "relu")
     features = {2: x}
     x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
@@ -86,3 +85,14 @@ def build_resnet18(image, output_stride=32, weight_decay=5e-4):
             )  # fmt: skip
         features[stride] = x
     return make_endpoints(image, features)
+
+
+SPEC = EncoderSpec(
+    build=build_resnet18,
+    normalization=IMAGENET,
+    channels={2: 64, 4: 64, 8: 128, 16: 256, 32: 512},
+    layer_pattern=r"conv1_conv(_bn)?|conv\d+_block\d+_\d+_conv(_bn)?",
+    manifest_key="resnet18",
+    # UNet-ResNet18 is LinkNet: its decoder blocks, not the linear ones.
+    decoder_options={"skipnet": {"batchnorm": False}, "unet": {"block": "linknet"}},
+)

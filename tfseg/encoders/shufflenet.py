@@ -3,8 +3,10 @@
 import keras
 
 from tfseg.encoders.dilation_schedule import dilation_schedule
+from tfseg.encoders.encoder_spec import EncoderSpec
 from tfseg.encoders.endpoint import make_endpoints
 from tfseg.layers import (
+    IMAGENET,
     ChannelShuffle,
     GroupConv2D,
     ImageNormalization,
@@ -18,8 +20,6 @@ STEM_CHANNELS = 24
 STAGES = [(240, 4), (480, 8), (960, 4)]
 # The original used epsilon 1e-5 for the BN after grouped convolutions, 1e-3 elsewhere.
 GROUPED_BN_EPSILON = 1e-5
-IMAGENET_MEAN = [123.675, 116.28, 103.53]
-IMAGENET_STD = [58.395, 57.12, 57.375]
 
 
 def shufflenet_unit(x, out_channels, stride, dilation, grouped_bottleneck, name, regularizer):
@@ -99,7 +99,7 @@ def build_shufflenet(image, output_stride=32, weight_decay=5e-4):
         (None, 45, 80, 240)
     """
     regularizer = weight_decay_regularizer(weight_decay)
-    x = ImageNormalization(mean=IMAGENET_MEAN, std=IMAGENET_STD, name="normalize")(image)
+    x = ImageNormalization.of(IMAGENET, name="normalize")(image)
     conv = keras.layers.Conv2D(
         STEM_CHANNELS, 3, strides=2, padding="valid", use_bias=False,
         kernel_regularizer=regularizer, name="conv1",
@@ -126,3 +126,13 @@ def build_shufflenet(image, output_stride=32, weight_decay=5e-4):
             )  # fmt: skip
         features[stride] = x
     return make_endpoints(image, features)
+
+
+SPEC = EncoderSpec(
+    build=build_shufflenet,
+    normalization=IMAGENET,
+    channels={2: 24, 4: 24, 8: 240, 16: 480, 32: 960},
+    layer_pattern=r"conv1(_bn)?|stage\d+_unit\d+_(bottleneck|dw|expand)(_bn)?",
+    manifest_key="shufflenet",
+    decoder_options={"skipnet": {"batchnorm": True}, "unet": {"block": "linear"}},
+)

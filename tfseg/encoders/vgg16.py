@@ -3,14 +3,13 @@
 import keras
 
 from tfseg.encoders.dilation_schedule import dilation_schedule
+from tfseg.encoders.encoder_spec import EncoderSpec
 from tfseg.encoders.endpoint import make_endpoints
-from tfseg.layers import ImageNormalization, weight_decay_regularizer
+from tfseg.layers import CAFFE_BGR, ImageNormalization, weight_decay_regularizer
 
 # (filters, convs) per block; names follow keras.applications.VGG16 (block{b}_conv{i}).
 BLOCKS = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
 FC_CHANNELS = 4096
-# Caffe-style ImageNet weights: BGR, mean-subtracted, 0..255 scale.
-CAFFE_BGR_MEAN = [103.939, 116.779, 123.68]
 
 
 def build_vgg16(image, output_stride=32, weight_decay=5e-4):
@@ -38,9 +37,7 @@ def build_vgg16(image, output_stride=32, weight_decay=5e-4):
         4096
     """
     regularizer = weight_decay_regularizer(weight_decay)
-    x = ImageNormalization(
-        mean=CAFFE_BGR_MEAN, std=[1.0] * 3, channel_order="bgr", name="normalize"
-    )(image)
+    x = ImageNormalization.of(CAFFE_BGR, name="normalize")(image)  # Caffe-trained weights
 
     def conv(x, filters, kernel_size, rate, name):
         return keras.layers.Conv2D(
@@ -66,3 +63,16 @@ def build_vgg16(image, output_stride=32, weight_decay=5e-4):
     x = keras.layers.Dropout(0.5, name="fc7_dropout")(x)
     features[stride] = x
     return make_endpoints(image, features)
+
+
+SPEC = EncoderSpec(
+    build=build_vgg16,
+    normalization=CAFFE_BGR,
+    channels={2: 64, 4: 128, 8: 256, 16: 512, 32: 4096},
+    layer_pattern=r"block\d+_conv\d+|fc[67]",
+    # keras.applications' VGG16 has the classifier's Dense fc1 / fc2; tfseg's fully
+    # convolutional VGG16 calls them fc6 / fc7, as FCN does.
+    layer_aliases={"fc1": "fc6", "fc2": "fc7"},
+    manifest_key="vgg16",
+    decoder_options={"skipnet": {"batchnorm": False}, "unet": {"block": "linear"}},
+)

@@ -7,7 +7,13 @@ from tfseg.layers.bilinear_upsampling import BilinearUpsampling
 from tfseg.layers.channel_shuffle import ChannelShuffle
 from tfseg.layers.conv_bn_act import conv_bn_act
 from tfseg.layers.group_conv2d import GroupConv2D
-from tfseg.layers.image_normalization import ImageNormalization
+from tfseg.layers.image_normalization import (
+    CAFFE_BGR,
+    IMAGENET,
+    INCEPTION,
+    ImageNormalization,
+    Normalization,
+)
 from tfseg.layers.match_size import MatchSize
 from tfseg.layers.portable_grouped_conv2d import portable_grouped_conv2d
 from tfseg.layers.upsampling_conv import upsampling_conv
@@ -15,11 +21,15 @@ from tfseg.layers.weight_decay import weight_decay_regularizer
 
 __all__ = [
     "BilinearUpsampling",
+    "CAFFE_BGR",
     "ChannelShuffle",
     "conv_bn_act",
     "GroupConv2D",
+    "IMAGENET",
+    "INCEPTION",
     "ImageNormalization",
     "MatchSize",
+    "Normalization",
     "portable_grouped_conv2d",
     "upsampling_conv",
     "weight_decay_regularizer",

@@ -1,7 +1,26 @@
 """In-model input normalization, so exported models take raw images."""
 
+from typing import NamedTuple
+
 import keras
 import tensorflow as tf
+
+
+class Normalization(NamedTuple):
+    """What an encoder's weights expect of an RGB image in 0..255: `(x[..., order] - mean) / std`.
+
+    `mean` and `std` are per channel, in the output channel order, on the 0..255 scale.
+    """
+
+    mean: tuple
+    std: tuple
+    channel_order: str = "rgb"
+
+
+# The three conventions of the encoders' ImageNet weights, written once.
+IMAGENET = Normalization((123.675, 116.28, 103.53), (58.395, 57.12, 57.375))
+INCEPTION = Normalization((127.5,) * 3, (127.5,) * 3)  # x / 127.5 - 1 (keras.applications)
+CAFFE_BGR = Normalization((103.939, 116.779, 123.68), (1.0,) * 3, "bgr")  # Caffe VGG16
 
 
 @keras.saving.register_keras_serializable(package="tfseg")
@@ -32,6 +51,11 @@ class ImageNormalization(keras.layers.Layer):
         scale = tf.constant([1.0 / s for s in self.std], dtype=x.dtype)
         offset = tf.constant([-m / s for m, s in zip(self.mean, self.std)], dtype=x.dtype)
         return x * scale + offset
+
+    @classmethod
+    def of(cls, normalization, **kwargs):
+        """The layer for a `Normalization`, e.g. `ImageNormalization.of(IMAGENET, name="n")`."""
+        return cls(*normalization, **kwargs)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -18,7 +18,7 @@ Pickle-based files (`.pkl`, `.pth`, object `.npy`) are refused without being ope
 
 # The converters are not imported here, so that `python -m tfseg.pretrained.convert_<encoder>`
 # runs its module once; import them from their modules (tfseg.pretrained.convert_resnet18, ...).
-from tfseg.pretrained.encoder_layers import ENCODER_LAYER_PATTERNS, encoder_layers
+from tfseg.pretrained.encoder_layers import encoder_layers
 from tfseg.pretrained.file_digests import file_digests
 from tfseg.pretrained.load_pretrained import load_pretrained
 from tfseg.pretrained.load_report import LoadReport
@@ -27,7 +27,6 @@ from tfseg.pretrained.read_weight_file import read_weight_file
 from tfseg.pretrained.resolve_pretrained import resolve_pretrained
 
 __all__ = [
-    "ENCODER_LAYER_PATTERNS",
     "LoadReport",
     "encoder_layers",
     "file_digests",

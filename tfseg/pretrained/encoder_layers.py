@@ -1,20 +1,32 @@
-"""Which layers of a model belong to an encoder, and how pretrained files name them."""
+"""Which layers of a model belong to an encoder, and how pretrained files name them.
+
+Both facts live in each encoder's `EncoderSpec` (`layer_pattern`, `layer_aliases`); this module
+reads them.
+"""
 
 import re
 
+from tfseg.encoders import ENCODERS
 from tfseg.errors import ConfigError
+from tfseg.registry import load_entry_points
 
-# Names of every weighted encoder layer (`tfseg/encoders/*.py`); decoder layers never match.
-ENCODER_LAYER_PATTERNS = {
-    "vgg16": r"block\d+_conv\d+|fc[67]",
-    "resnet18": r"conv1_conv(_bn)?|conv\d+_block\d+_\d+_conv(_bn)?",
-    "mobilenet": r"conv1(_bn)?|conv_(dw|pw|dil)_\d+(_bn)?",
-    "shufflenet": r"conv1(_bn)?|stage\d+_unit\d+_(bottleneck|dw|expand)(_bn)?",
-}
 
-# File layer name -> model layer name, where they differ. keras.applications' VGG16 has the
-# classifier's Dense fc1 / fc2; tfseg's fully convolutional VGG16 calls them fc6 / fc7 (FCN).
-LAYER_ALIASES = {"vgg16": {"fc1": "fc6", "fc2": "fc7"}}
+def pretrained_spec(encoder):
+    """The `EncoderSpec` of `encoder`, which must say how pretrained weights map onto it.
+
+    Raises:
+        ConfigError: unknown encoder, or one whose spec has no `layer_pattern`.
+    """
+    load_entry_points()
+    spec = ENCODERS.get(encoder)
+    if spec is None:
+        raise ConfigError(f"unknown encoder {encoder!r}; valid encoders: {', '.join(ENCODERS)}")
+    if spec.layer_pattern is None:
+        raise ConfigError(
+            f"encoder {encoder!r} has no layer_pattern in its EncoderSpec, so pretrained "
+            "weights cannot be matched to its layers"
+        )
+    return spec
 
 
 def encoder_layers(model, encoder):
@@ -23,23 +35,19 @@ def encoder_layers(model, encoder):
     Args:
         model: a Keras model built by `tfseg.build_model` (or any model using tfseg's encoder
             layer names).
-        encoder: one of `vgg16`, `resnet18`, `mobilenet`, `shufflenet`.
+        encoder: a registered encoder name whose spec has a `layer_pattern`.
 
     Returns:
         `{layer name: layer}`.
 
     Raises:
-        ConfigError: unknown encoder name.
+        ConfigError: unknown encoder, or one without a `layer_pattern`.
 
     Example:
         >>> list(encoder_layers(tfseg.build_model("mobilenet", "skipnet"), "mobilenet"))[:3]
         ['conv1', 'conv1_bn', 'conv_dw_1']
     """
-    if encoder not in ENCODER_LAYER_PATTERNS:
-        raise ConfigError(
-            f"unknown encoder {encoder!r}; valid encoders: {', '.join(ENCODER_LAYER_PATTERNS)}"
-        )
-    pattern = re.compile(ENCODER_LAYER_PATTERNS[encoder])
+    pattern = re.compile(pretrained_spec(encoder).layer_pattern)
     return {
         layer.name: layer
         for layer in model.layers

@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from tfseg.errors import ConfigError, DataError
-from tfseg.pretrained.encoder_layers import LAYER_ALIASES, encoder_layers
+from tfseg.pretrained.encoder_layers import encoder_layers, pretrained_spec
 from tfseg.pretrained.load_report import LoadReport
 from tfseg.pretrained.read_weight_file import read_weight_file
 
@@ -55,7 +55,7 @@ def load_pretrained(model, encoder, path, *, strict=False):
     if not targets:
         raise ConfigError(f"model {model.name!r} has no layer of a {encoder} encoder")
     path = os.fspath(path)
-    aliases = LAYER_ALIASES.get(encoder, {})
+    aliases = pretrained_spec(encoder).layer_aliases
     with read_weight_file(path) as weights:
         by_target, unused = {}, []
         for file_layer, entries in weights.layers.items():

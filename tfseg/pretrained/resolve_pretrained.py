@@ -5,7 +5,7 @@ import warnings
 from pathlib import Path
 
 from tfseg.errors import ConfigError, DataError
-from tfseg.pretrained.encoder_layers import ENCODER_LAYER_PATTERNS
+from tfseg.pretrained.encoder_layers import pretrained_spec
 from tfseg.pretrained.file_digests import ALGORITHMS, file_digests
 from tfseg.pretrained.find_source import find_source
 from tfseg.pretrained.read_manifest import read_manifest
@@ -33,7 +33,8 @@ def resolve_pretrained(encoder, value, root="pretrained"):
         A `pathlib.Path`, or None for `none`.
 
     Raises:
-        ConfigError: unknown encoder.
+        ConfigError: unknown encoder, or one without pretrained support (`auto` also needs a
+            manifest entry).
         DataError: the file is missing, or (for `auto`) its size or checksum is not the
             manifest's, or it was converted from an unknown file.
 
@@ -43,15 +44,17 @@ def resolve_pretrained(encoder, value, root="pretrained"):
         >>> resolve_pretrained("mobilenet", "none") is None
         True
     """
-    if encoder not in ENCODER_LAYER_PATTERNS:
-        raise ConfigError(
-            f"unknown encoder {encoder!r}; valid encoders: {', '.join(ENCODER_LAYER_PATTERNS)}"
-        )
+    spec = pretrained_spec(encoder)
     text = "" if value is None else os.fspath(value).strip()
     if text.lower() in ("", "none"):
         return None
     if text.lower() == "auto":
-        return _resolve_auto(encoder, Path(os.fspath(root)))
+        if spec.manifest_key is None:
+            raise ConfigError(
+                f"encoder {encoder!r} has no entry in the pretrained manifest (its EncoderSpec "
+                "has no manifest_key): pass --pretrained=PATH to a weights file"
+            )
+        return _resolve_auto(spec.manifest_key, Path(os.fspath(root)))
     path = Path(text).expanduser()
     if not path.is_file():
         raise DataError(

@@ -265,7 +265,9 @@ def make_step_function(model, optimizer, loss_function, strategy, config):
             loss = tf.nn.compute_average_loss(
                 loss_function(labels, logits), global_batch_size=config.batch_size
             )
-            regularization = tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+            # A model without regularizers (e.g. a plugin's) has no losses to add.
+            penalty = tf.add_n(model.losses) if model.losses else tf.zeros([])
+            regularization = tf.nn.scale_regularization_loss(penalty)
             total = loss + regularization
             if config.precision == "mixed_float16":
                 total = optimizer.scale_loss(total)
