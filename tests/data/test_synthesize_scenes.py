@@ -2,6 +2,7 @@
 
 import contextlib
 import dataclasses
+import hashlib
 import io
 import os
 
@@ -78,6 +79,34 @@ def test_deterministic_per_seed(tmp_path):
         open(fa, "rb").read() != open(fc, "rb").read()
         for fa, fc in zip(files(a, "**/*.png"), files(c, "**/*.png"))
     )
+
+
+# sha256 over the bytes of image, label_ids and instance_ids (in that order) of
+# render_scene(np.random.default_rng(seed), height, width). Computed with the single-file
+# tfseg/data/render_scene.py, before it was split into tfseg/data/synthetic/, and unchanged by the
+# split. A change to any drawer, or to the order in which random numbers are drawn, moves a pixel
+# and fails here; if the change is meant, recompute these and say so. NumPy or OpenCV upgrades
+# (random streams, blur, resize, fillPoly) may change them too.
+PINNED_SCENES = {
+    (0, 48, 96): "40f2280ccb9054fdf6c6cce864fe5ac733f0a71a7fb85f0812eba094af213f55",
+    (0, 128, 256): "6211f5e2221ff0c9c47e01c7cba6c488b59657b0a99df27e8ec2cbbd91b3b028",
+    (1, 48, 96): "95df4e2aa28905a6162ce6c336bc5fadf0868844e76eeb8077c5239a04fb5e4c",
+    (1, 128, 256): "da263dc3bd42992ae130c687246d5216116e452ae0d6e72c62228e84a4702280",
+}
+
+
+@pytest.mark.parametrize("seed, height, width", sorted(PINNED_SCENES))
+def test_scenes_are_pinned(seed, height, width):
+    arrays = render_scene(np.random.default_rng(seed), height, width)
+    assert [(a.dtype, a.shape) for a in arrays] == [
+        (np.uint8, (height, width, 3)),
+        (np.uint8, (height, width)),
+        (np.int32, (height, width)),
+    ]
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(array.tobytes())
+    assert digest.hexdigest() == PINNED_SCENES[seed, height, width]
 
 
 def test_every_class_is_drawn_and_scenes_vary():

@@ -28,8 +28,7 @@ from tfseg.data.dataset_info import DatasetInfo, dataset_info
 from tfseg.data.list_examples import list_examples
 from tfseg.data.load_dataset import load_dataset
 from tfseg.data.load_eval_dataset import load_eval_dataset
-from tfseg.data.render_scene import render_scene
-from tfseg.data.synthesize_scenes import synthesize_scenes
+from tfseg.data.synthetic import render_scene, synthesize_scenes
 
 __all__ = [
     "IGNORE_VALUE",

@@ -11,7 +11,7 @@ import numpy as np
 from cityscapesscripts.helpers.labels import labels
 
 from tfseg.data.atomic_write import atomic_write
-from tfseg.data.render_scene import render_scene
+from tfseg.data.synthetic.scene import render_scene
 from tfseg.data.write_png import write_png
 from tfseg.errors import ConfigError
 
