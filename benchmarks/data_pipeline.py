@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import tensorflow as tf  # noqa: E402
 
 from tfseg.data import list_examples, load_dataset, synthesize_scenes  # noqa: E402
-from tfseg.data.image_header import image_header  # noqa: E402
+from tfseg.io import image_header  # noqa: E402
 
 
 def rate(dataset, batches, batch_size, warmup):

@@ -13,6 +13,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from tfseg.benchmark import paper_table  # noqa: E402
+from tfseg.io import replace_marked_block  # noqa: E402
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- flops-table:start -->", "<!-- flops-table:end -->"
@@ -20,12 +21,7 @@ START, END = "<!-- flops-table:start -->", "<!-- flops-table:end -->"
 
 def main():
     table, all_within = paper_table()
-    text = README.read_text()
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    temporary = README.with_suffix(".md.tmp")
-    temporary.write_text(f"{head}{START}\n{table}\n{END}{tail}")
-    os.replace(temporary, README)
+    replace_marked_block(README, START, END, table)
     print(table)
     return 0 if all_within else 1
 

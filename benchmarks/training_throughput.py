@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/training_throughput.py --models skipnet-shufflenet --steps 20
     .venv/bin/python benchmarks/training_throughput.py --onednn off on on_avx
 
-Runs the step function of `tfseg train` (`tfseg.training.train.make_step_function`: forward,
+Runs the step function of `tfseg train` (`tfseg.training.make_train_step`: forward,
 ENet-weighted cross-entropy averaged over the global batch, L2 weight decay, gradients, Adam) under
 the default strategy on random in-memory batches, so the input pipeline is not measured (see
 `benchmarks/data_pipeline.py` for that). Each model runs in its own subprocess, so its peak
@@ -44,14 +44,12 @@ def peak_memory_mb():
 
 def measure(decoder, encoder, args):
     """Builds the model as `tfseg train` does and times its training step."""
-    import keras
     import numpy as np
     import tensorflow as tf
 
     from tfseg.losses import weighted_cross_entropy
     from tfseg.platform import onednn_enabled
-    from tfseg.training import TrainConfig
-    from tfseg.training.train import build_model_and_optimizer, make_step_function
+    from tfseg.training import TrainConfig, make_train_step
 
     config = TrainConfig(
         encoder=encoder,
@@ -63,10 +61,7 @@ def measure(decoder, encoder, args):
         batch_size=args.batch_size,
         precision=args.precision,
     )
-    keras.mixed_precision.set_global_policy(config.precision)
     strategy = tf.distribute.get_strategy()
-    # Exactly the model and optimizer `tfseg train` builds (the schedule is constant here).
-    model, optimizer = build_model_and_optimizer(config, NUM_CLASSES, 1, strategy)
     # ENet weights 1 / ln(1.02 + p) of some class frequencies: same cost as real ones.
     rng = np.random.default_rng(0)
     frequencies = rng.dirichlet(np.ones(NUM_CLASSES))
@@ -82,7 +77,8 @@ def measure(decoder, encoder, args):
     labels[rng.random(shape) < 0.05] = 255
     batches = tf.data.Dataset.from_tensors((images, labels)).repeat()
     iterator = iter(strategy.distribute_datasets_from_function(lambda _: batches))
-    step_function = make_step_function(model, optimizer, loss_function, strategy, config)
+    # Exactly the model, optimizer and step `tfseg train` builds (the schedule is constant here).
+    model, _, step_function = make_train_step(config, NUM_CLASSES, loss_function)
 
     start = time.perf_counter()
     first_loss = float(step_function(iterator)[0])

@@ -27,6 +27,7 @@ _PUBLIC = {
     "register_encoder": "tfseg.registry",
     "register_decoder": "tfseg.registry",
     "load_plugins": "tfseg.registry",
+    "ModelDir": "tfseg.model_dir",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tfseg.data import synthesize_scenes
-from tfseg.data.write_png import write_png
+from tfseg.io import write_png
 
 # Tiny but every scene still has a road, buildings, sky and objects.
 SYNTH = dict(num_train=6, num_val=3, height=64, width=128, seed=0)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tfseg.data.class_weights import class_weights, weights_from_counts
-from tfseg.data.write_png import write_png
 from tfseg.errors import ConfigError, DataError
+from tfseg.io import write_png
 
 from .conftest import make_custom
 

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from tfseg.data import cityscapes_lookup, render_scene, synthesize_scenes
-from tfseg.data.image_header import image_header
 from tfseg.errors import ConfigError
+from tfseg.io import image_header
 
 from .conftest import SYNTH, files
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tfseg.data import cityscapes_lookup, dataset_info, synthesize_scenes
-from tfseg.data.write_png import write_png
 from tfseg.evaluation import ConfusionMatrix, InstanceStats, compute_metrics, prediction_path
+from tfseg.io import write_png
 
 # 4 val images, labels at 64x128: models run at 32x64, so logits are upsampled 2x.
 SYNTH = {"num_train": 0, "num_val": 4, "height": 64, "width": 128, "seed": 3}

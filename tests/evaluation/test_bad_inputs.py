@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfseg.data.write_png import write_png
 from tfseg.errors import ConfigError, DataError
 from tfseg.evaluation import (
     evaluate_model,
@@ -16,6 +15,7 @@ from tfseg.evaluation import (
     run_official_evaluation,
     write_metrics_json,
 )
+from tfseg.io import write_png
 
 from .conftest import ground_truths, write_predictions
 from .test_evaluate_model import HEIGHT, WIDTH, make_custom, pixel_model

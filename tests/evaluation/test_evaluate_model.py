@@ -13,7 +13,6 @@ import tensorflow as tf
 
 import tfseg
 from tfseg.data import dataset_info, load_eval_dataset
-from tfseg.data.write_png import write_png
 from tfseg.evaluation import (
     ConfusionMatrix,
     compute_metrics,
@@ -22,6 +21,7 @@ from tfseg.evaluation import (
     run_official_evaluation,
     write_metrics_json,
 )
+from tfseg.io import write_png
 
 from .conftest import SYNTH, assert_metrics_close
 

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tfseg.data.write_png import write_png
 from tfseg.evaluation import run_official_evaluation
+from tfseg.io import write_png
 
 from .conftest import assert_metrics_close, ground_truths, write_predictions
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfseg.data.write_png import write_png
+from tfseg.io import write_png
 
 # Output colours, deliberately unlike the input colours so a test cannot confuse the two.
 PALETTE = [(250, 170, 30), (70, 130, 180), (220, 20, 60)]

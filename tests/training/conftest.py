@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from tfseg.data import class_weights, synthesize_scenes
-from tfseg.training import ModelDir
+from tfseg.model_dir import ModelDir
 
 # 4 train images (one global batch of 4), 2 val images, at the size the tests train at.
 TINY = {"num_train": 4, "num_val": 2, "height": 64, "width": 128, "seed": 0}

@@ -34,7 +34,7 @@ import keras
 import numpy as np
 import pytest
 
-from tfseg.training import ModelDir
+from tfseg.model_dir import ModelDir
 
 from .conftest import (
     Processes,

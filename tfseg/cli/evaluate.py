@@ -22,7 +22,7 @@ from tfseg.evaluation import (
     run_official_evaluation,
     write_metrics_json,
 )
-from tfseg.training import ModelDir
+from tfseg.model_dir import ModelDir
 
 FLAGS = flags.FLAGS
 define_model_dir_flags()

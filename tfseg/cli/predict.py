@@ -13,8 +13,8 @@ from absl import flags
 
 from tfseg.cli.model_flags import define_model_dir_flags
 from tfseg.errors import ConfigError
+from tfseg.model_dir import ModelDir
 from tfseg.prediction import predict_inputs
-from tfseg.training import ModelDir
 
 FLAGS = flags.FLAGS
 define_model_dir_flags()

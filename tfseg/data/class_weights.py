@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from tfseg.data.atomic_write import atomic_write
 from tfseg.data.dataset_info import dataset_info
 from tfseg.data.list_examples import list_examples
 from tfseg.data.read_label_file import read_label_file
 from tfseg.data.scan_examples import resolve_annotation
 from tfseg.errors import ConfigError, DataError
+from tfseg.io import atomic_write
 
 METHODS = ("enet", "median")
 FORMULAS = {

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from tfseg.data.image_header import PNG_SIGNATURE, PNG_TRAILER
+from tfseg.io.headers import PNG_SIGNATURE, PNG_TRAILER
 
 
 def read_example(image_path, label_path, *, png_images=True):

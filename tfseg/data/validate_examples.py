@@ -3,9 +3,9 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from tfseg.data.dataset_info import CITYSCAPES
-from tfseg.data.image_header import image_header
 from tfseg.data.list_examples import format_problems, list_examples
 from tfseg.errors import DataError
+from tfseg.io import image_header
 
 # Header reads wait on the disk, not the CPU, so more threads than cores help.
 _THREADS = 8

@@ -13,12 +13,12 @@ import tensorflow as tf
 from tfseg.data.dataset_info import CITYSCAPES, dataset_info
 from tfseg.data.load_eval_dataset import load_eval_dataset
 from tfseg.data.scan_examples import scan_examples
-from tfseg.data.write_png import write_png
 from tfseg.errors import ConfigError, DataError
 from tfseg.evaluation.compute_metrics import compute_metrics
 from tfseg.evaluation.confusion_matrix import ConfusionMatrix
 from tfseg.evaluation.instance_stats import InstanceStats
 from tfseg.evaluation.prediction_path import prediction_path
+from tfseg.io import write_png
 
 # PNG writes run in a background thread (OpenCV releases the GIL); this bounds the images held
 # in memory while waiting to be written.

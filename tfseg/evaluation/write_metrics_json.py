@@ -1,12 +1,6 @@
 """Writes an evaluation's metrics as strict JSON, atomically."""
 
-import json
-import math
-import os
-
-import numpy as np
-
-from tfseg.data.atomic_write import atomic_write
+from tfseg.io import write_json
 
 # The headline numbers first, the bulky confusion matrix last.
 _ORDER = (
@@ -47,22 +41,4 @@ def write_metrics_json(metrics, path):
     ordered.update({k: v for k, v in metrics.items() if k not in ordered})
     if "confusion_matrix" in ordered:
         ordered["confusion_matrix"] = ordered.pop("confusion_matrix")
-    folder = os.path.dirname(path)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    atomic_write(path, json.dumps(_plain(ordered), indent=2, allow_nan=False) + "\n")
-
-
-def _plain(value):
-    """A JSON-ready copy: NaN -> None, numpy -> Python."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    write_json(path, ordered)

@@ -3,8 +3,8 @@
 import dataclasses
 import os
 
-from tfseg.data.image_header import image_header
 from tfseg.errors import ConfigError, DataError
+from tfseg.io import image_header
 from tfseg.prediction.probe_video import probe_video
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")

@@ -3,8 +3,8 @@
 import cv2
 import numpy as np
 
-from tfseg.data.image_header import image_header
 from tfseg.errors import DataError
+from tfseg.io import image_header
 
 
 def read_image(path):

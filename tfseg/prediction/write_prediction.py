@@ -2,7 +2,7 @@
 
 import os
 
-from tfseg.data.write_png import write_png
+from tfseg.io import write_png
 from tfseg.prediction.colorize import colorize
 from tfseg.prediction.overlay import overlay
 

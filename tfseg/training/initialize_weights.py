@@ -5,8 +5,8 @@ import os
 import keras
 
 from tfseg.errors import DataError
+from tfseg.model_dir import ModelDir
 from tfseg.pretrained import load_pretrained, resolve_pretrained
-from tfseg.training.model_dir import ModelDir
 
 
 def initialize_weights(model, config):

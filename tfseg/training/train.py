@@ -4,6 +4,8 @@ import math
 import os
 import shutil
 import time
+from collections.abc import Callable
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -14,14 +16,47 @@ from tfseg.errors import ConfigError, TfsegError
 from tfseg.evaluation import evaluate_model
 from tfseg.losses import bootstrapped_cross_entropy, weighted_cross_entropy
 from tfseg.model_builder import build_model
+from tfseg.model_dir import ModelDir
 from tfseg.training.initialize_weights import initialize_weights
 from tfseg.training.make_strategy import is_chief, make_strategy, num_workers
-from tfseg.training.model_dir import ModelDir
 from tfseg.training.training_summaries import TrainingSummaries
 
 
 class TrainingDiverged(TfsegError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class TrainStep(NamedTuple):
+    """What `make_train_step` builds: the model, its optimizer and the distributed step."""
+
+    model: keras.Model
+    optimizer: keras.optimizers.Optimizer
+    step: Callable  # step(distributed_iterator) -> (loss, regularization), summed over replicas
+
+
+def make_train_step(config, num_classes, loss_function, *, steps_per_epoch=1, strategy=None):
+    """The model, optimizer and training step exactly as `train` makes them, for other loops.
+
+    Args:
+        config: a `TrainConfig` (model, precision, optimizer and schedule settings are used).
+        num_classes: output classes.
+        loss_function: `loss(labels, logits) -> [B]` per-image losses.
+        steps_per_epoch: for the learning-rate schedule.
+        strategy: a `tf.distribute` strategy (default: the current one).
+
+    Returns:
+        A `TrainStep`; `step(iterator)` runs one step on the next batch of a distributed iterator
+        (`strategy.distribute_datasets_from_function(...)`).
+
+    Example:
+        >>> model, optimizer, step = make_train_step(config, 19, loss_function)
+        >>> loss, regularization = step(iterator)
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    keras.mixed_precision.set_global_policy(config.precision)
+    model, optimizer = build_model_and_optimizer(config, num_classes, steps_per_epoch, strategy)
+    step = make_step_function(model, optimizer, loss_function, strategy, config)
+    return TrainStep(model, optimizer, step)
 
 
 def _learning_rate(config, steps_per_epoch):

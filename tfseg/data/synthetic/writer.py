@@ -10,10 +10,9 @@ import cv2
 import numpy as np
 from cityscapesscripts.helpers.labels import labels
 
-from tfseg.data.atomic_write import atomic_write
 from tfseg.data.synthetic.scene import render_scene
-from tfseg.data.write_png import write_png
 from tfseg.errors import ConfigError
+from tfseg.io import atomic_write, write_png
 
 MARKER = "tfseg_synth.json"
 CITIES = {

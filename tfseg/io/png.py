@@ -3,8 +3,8 @@
 import cv2
 import numpy as np
 
-from tfseg.data.atomic_write import atomic_write
 from tfseg.errors import DataError
+from tfseg.io.files import atomic_write
 
 
 def write_png(path, array):

@@ -6,9 +6,9 @@ import os
 import keras
 import tensorflow as tf
 
-from tfseg.data.atomic_write import atomic_write
 from tfseg.errors import ConfigError, DataError
 from tfseg.evaluation import write_metrics_json
+from tfseg.io import atomic_write
 from tfseg.model_builder import build_model
 
 CONFIG = "config.json"
@@ -25,7 +25,11 @@ class ModelDir:
     metrics.json         written by `tfseg evaluate`
     history.jsonl        one line per finished epoch
     logs/                TensorBoard (train/ and val/)
+    export/<format>/     artifacts written by `tfseg export`
     ```
+
+    Training, evaluation, prediction and export all find their files here, and none of them
+    needs the training loop to do so.
     """
 
     def __init__(self, path):
@@ -37,6 +41,11 @@ class ModelDir:
         self.metrics = os.path.join(self.path, "metrics.json")
         self.history = os.path.join(self.path, "history.jsonl")
         self.logs = os.path.join(self.path, "logs")
+        self.exports = os.path.join(self.path, "export")
+
+    def export_dir(self, format_name):
+        """Where `tfseg export --format=<format_name>` writes by default."""
+        return os.path.join(self.exports, format_name)
 
     def read_config(self):
         """The stored config dict, or None for a new model dir."""
