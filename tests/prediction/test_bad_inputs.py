@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tfseg.errors import ConfigError, DataError
-from tfseg.prediction import predict_inputs, read_image
+from tfseg.prediction import predict_inputs
+from tfseg.prediction.images import read_image
 
 from .conftest import PALETTE, blocks, tree, write_image
 

@@ -8,7 +8,9 @@ import pytest
 
 import tfseg
 from tfseg.data import dataset_info, synthesize_scenes
-from tfseg.prediction import make_segment_fn, predict_inputs, read_image
+from tfseg.prediction import predict_inputs
+from tfseg.prediction.images import read_image
+from tfseg.prediction.make_segment_fn import make_segment_fn
 
 from .conftest import PALETTE, blocks, expected_ids, read_rgb, rgb_model, tree, write_image
 

@@ -2,25 +2,19 @@
 progress with and without a frame count; nothing left behind when interrupted."""
 
 import dataclasses
-import importlib
 
 import numpy as np
 import pytest
 
-from tfseg.prediction import (
-    PredictionInput,
-    VideoInfo,
-    list_inputs,
-    make_segment_fn,
-    predict_inputs,
-    predict_video,
-)
+from tfseg.prediction import predict_inputs
+from tfseg.prediction.inputs import PredictionInput, list_inputs
+from tfseg.prediction.make_segment_fn import make_segment_fn
+from tfseg.prediction.video import predict_video
+from tfseg.prediction.video_io import VideoInfo
 
 from .conftest import PALETTE, blocks, expected_ids, read_rgb, tree, video_frames, write_video
 
 HEIGHT, WIDTH = 40, 56
-# The module, not the function the package exports under the same name.
-predict_video_module = importlib.import_module("tfseg.prediction.predict_video")
 
 
 @pytest.fixture
@@ -73,7 +67,7 @@ def test_interrupted_video_leaves_nothing_behind(model, tmp_path, video, monkeyp
             raise KeyboardInterrupt
         return args[0]
 
-    monkeypatch.setattr(predict_video_module, "overlay", interrupt_on_third_frame)
+    monkeypatch.setattr("tfseg.prediction.video.overlay", interrupt_on_third_frame)
     out = str(tmp_path / "out")
     with pytest.raises(KeyboardInterrupt):
         predict_inputs(model, [video], out, colors=PALETTE, progress=False)
@@ -83,7 +77,7 @@ def test_interrupted_video_leaves_nothing_behind(model, tmp_path, video, monkeyp
 def test_odd_sized_video_loses_only_its_last_row_and_column(model, tmp_path, monkeypatch):
     # OpenCV cannot write an odd-sized video (it rounds down to even), so fake the source.
     frames = [blocks(31, 41, seed=k)[0] for k in range(3)]
-    monkeypatch.setattr(predict_video_module, "read_video_frames", lambda path: iter(frames))
+    monkeypatch.setattr("tfseg.prediction.video.read_video_frames", lambda path: iter(frames))
     out = str(tmp_path / "out")
     item = PredictionInput("video", "odd.mkv", f"{out}/odd", "odd.mkv", VideoInfo(5.0, 31, 41, 3))
 

@@ -8,41 +8,27 @@
   logits resized back to the image's size, argmax) and writes every file atomically.
 * `colorize` and `overlay` turn train ids into class colours and blend them over an image; they
   are pure numpy, for reuse (e.g. TensorBoard images during training).
+
+What each module holds, in the order a prediction run uses them:
+
+    prediction.py       `predict_inputs`: checks the options, then runs the steps below
+    inputs.py           `list_inputs`: files and folders -> checked `PredictionInput`s;
+                        `IMAGE_EXTENSIONS`, `VIDEO_EXTENSIONS`
+    make_segment_fn.py  `make_segment_fn`: the compiled forward pass (images -> train ids at the
+                        images' size); `model_sizes`
+    images.py           `predict_images`: segments images in batches of equal size;
+                        `read_image`, `write_prediction` (an image's or frame's PNG pair)
+    video.py            `predict_video`: segments a video into `<stem>_overlay.mp4`
+    video_io.py         `probe_video` -> `VideoInfo`, `read_video_frames`, `AtomicVideoWriter`
+    palette.py          `colorize`: train ids -> class colours; `palette_array`
+    blend.py            `overlay`: the alpha blend of colours over an image; `check_alpha`
+
+Only the user verbs are exported here; the other names are imported from their modules, e.g.
+`from tfseg.prediction.inputs import list_inputs`.
 """
 
-from tfseg.prediction.atomic_video_writer import AtomicVideoWriter
-from tfseg.prediction.colorize import colorize
-from tfseg.prediction.list_inputs import (
-    IMAGE_EXTENSIONS,
-    VIDEO_EXTENSIONS,
-    PredictionInput,
-    list_inputs,
-)
-from tfseg.prediction.make_segment_fn import make_segment_fn
-from tfseg.prediction.overlay import overlay
-from tfseg.prediction.predict_images import predict_images
-from tfseg.prediction.predict_inputs import predict_inputs
-from tfseg.prediction.predict_video import predict_video
-from tfseg.prediction.probe_video import VideoInfo, probe_video
-from tfseg.prediction.read_image import read_image
-from tfseg.prediction.read_video_frames import read_video_frames
-from tfseg.prediction.write_prediction import write_prediction
+from tfseg.prediction.blend import overlay
+from tfseg.prediction.palette import colorize
+from tfseg.prediction.prediction import predict_inputs
 
-__all__ = [
-    "IMAGE_EXTENSIONS",
-    "VIDEO_EXTENSIONS",
-    "AtomicVideoWriter",
-    "PredictionInput",
-    "VideoInfo",
-    "colorize",
-    "list_inputs",
-    "make_segment_fn",
-    "overlay",
-    "predict_images",
-    "predict_inputs",
-    "predict_video",
-    "probe_video",
-    "read_image",
-    "read_video_frames",
-    "write_prediction",
-]
+__all__ = ["colorize", "overlay", "predict_inputs"]

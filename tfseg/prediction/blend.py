@@ -1,4 +1,8 @@
-"""Blends a colour-coded prediction over its image."""
+"""`overlay`: blends a colour-coded prediction over its image.
+
+`check_alpha` checks the blend weight; `predict_inputs` uses it to check its options before
+anything is written.
+"""
 
 import numpy as np
 

@@ -1,14 +1,19 @@
-"""`predict_inputs`: images, folders and videos -> colour-coded PNGs and overlays."""
+"""`predict_inputs`: images, folders and videos -> colour-coded PNGs, overlays and videos.
+
+It checks the options and every input (`list_inputs`), compiles the model once
+(`make_segment_fn`), then hands runs of consecutive images to `predict_images` and each video
+to `predict_video`.
+"""
 
 import numbers
 
 from tfseg.errors import ConfigError
-from tfseg.prediction.colorize import palette_array
-from tfseg.prediction.list_inputs import IMAGE, list_inputs
+from tfseg.prediction.blend import check_alpha
+from tfseg.prediction.images import predict_images
+from tfseg.prediction.inputs import IMAGE, list_inputs
 from tfseg.prediction.make_segment_fn import make_segment_fn, model_sizes
-from tfseg.prediction.overlay import check_alpha
-from tfseg.prediction.predict_images import predict_images
-from tfseg.prediction.predict_video import predict_video
+from tfseg.prediction.palette import palette_array
+from tfseg.prediction.video import predict_video
 
 
 def predict_inputs(

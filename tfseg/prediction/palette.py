@@ -1,4 +1,8 @@
-"""Paints a map of train ids with the data set's class colours."""
+"""`colorize`: paints a map of train ids with the data set's class colours.
+
+`palette_array` checks a colour list and returns it as an array; `predict_inputs` uses it to
+check its options before anything is written.
+"""
 
 import numpy as np
 

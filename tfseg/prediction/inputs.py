@@ -1,11 +1,15 @@
-"""Expands and checks the inputs of a prediction run before anything is written."""
+"""`list_inputs`: expands and checks the inputs of a prediction run before anything is written.
+
+Each input becomes a `PredictionInput` (an image or a video, with its output stem), which
+`predict_images` and `predict_video` consume.
+"""
 
 import dataclasses
 import os
 
 from tfseg.errors import ConfigError, DataError
 from tfseg.io import image_header
-from tfseg.prediction.probe_video import probe_video
+from tfseg.prediction.video_io import probe_video
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv")

@@ -1,15 +1,14 @@
-"""Segments a video frame by frame into an overlay video."""
+"""`predict_video`: segments a video frame by frame into an overlay video (and frame PNGs)."""
 
 import os
 
 import keras
 import numpy as np
 
-from tfseg.prediction.atomic_video_writer import AtomicVideoWriter
-from tfseg.prediction.colorize import colorize
-from tfseg.prediction.overlay import overlay
-from tfseg.prediction.read_video_frames import read_video_frames
-from tfseg.prediction.write_prediction import write_prediction
+from tfseg.prediction.blend import overlay
+from tfseg.prediction.images import write_prediction
+from tfseg.prediction.palette import colorize
+from tfseg.prediction.video_io import AtomicVideoWriter, read_video_frames
 
 
 def predict_video(
