@@ -11,7 +11,8 @@ import pytest
 
 from tfseg.encoders import ENCODERS
 from tfseg.errors import ConfigError, DataError
-from tfseg.pretrained import load_pretrained, read_weight_file
+from tfseg.pretrained import load_pretrained
+from tfseg.pretrained.weight_files import read_weight_file
 
 
 class _Tripwire:

@@ -8,27 +8,21 @@ import pytest
 import tfseg
 from tfseg.encoders import ENCODERS
 from tfseg.errors import DataError
-from tfseg.pretrained import encoder_layers, load_pretrained, read_weight_file
+from tfseg.pretrained import load_pretrained
 from tfseg.pretrained.convert_resnet18 import convert_resnet18
 from tfseg.pretrained.convert_resnet18 import main as resnet18_main
 from tfseg.pretrained.convert_shufflenet import convert_shufflenet
 from tfseg.pretrained.convert_shufflenet import main as shufflenet_main
+from tfseg.pretrained.encoder_layers import encoder_layers
 from tfseg.pretrained.keras_hub_resnet18 import keras_hub_resnet18
-
-from .weight_files import (
-    fake_chainer_shufflenet,
-    randomize_batch_norms,
-    strip_layer_names,
-    torch_name,
-    write_safetensors,
-)
+from tfseg.pretrained.weight_files import read_weight_file
 
 IMAGENET_MEAN = np.array([123.675, 116.28, 103.53], "float32")
 IMAGENET_STD = np.array([58.395, 57.12, 57.375], "float32")
 
 
 @pytest.fixture(scope="module")
-def keras_hub_model():
+def keras_hub_model(randomize_batch_norms):
     """keras-hub's ResNet-18 graph with random weights: the stand-in for the real preset."""
     keras.utils.set_random_seed(4)
     model = keras_hub_resnet18()
@@ -49,7 +43,7 @@ def _assert_computes_like(encoder, reference):
 
 
 def test_keras_hub_preset_converts_and_computes_the_same(
-    keras_hub_model, resnet18_encoder, tmp_path
+    keras_hub_model, resnet18_encoder, tmp_path, strip_layer_names
 ):
     src = tmp_path / "resnet_18_imagenet" / "model.weights.h5"
     src.parent.mkdir()
@@ -70,7 +64,9 @@ def test_keras_hub_preset_converts_and_computes_the_same(
     assert names == expected
 
 
-def test_timm_safetensors_convert_and_compute_the_same(keras_hub_model, resnet18_encoder, tmp_path):
+def test_timm_safetensors_convert_and_compute_the_same(
+    keras_hub_model, resnet18_encoder, tmp_path, torch_name, write_safetensors
+):
     # The torch-named tensors keras-hub ported its preset from, rebuilt from the same weights.
     tensors = {
         torch_name(layer.name, v.name): (
@@ -96,7 +92,9 @@ def test_converting_twice_gives_identical_bytes(keras_hub_model, tmp_path):
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
 
 
-def test_resnet18_converter_refuses_other_files(keras_hub_model, mobilenet_h5, tmp_path):
+def test_resnet18_converter_refuses_other_files(
+    keras_hub_model, mobilenet_h5, tmp_path, write_safetensors
+):
     with pytest.raises(DataError, match="no layers/conv2d/vars, so not keras-hub's ResNet-18"):
         convert_resnet18(mobilenet_h5, tmp_path / "x.npz")
     write_safetensors(
@@ -115,7 +113,7 @@ def test_resnet18_converter_refuses_other_files(keras_hub_model, mobilenet_h5, t
     assert not (tmp_path / "x.npz").exists()
 
 
-def test_shufflenet_loads_all_but_its_three_stride_2_units(tmp_path):
+def test_shufflenet_loads_all_but_its_three_stride_2_units(tmp_path, fake_chainer_shufflenet):
     chainer = fake_chainer_shufflenet(tmp_path / "shufflenet_g3_w1.npz")
     record = convert_shufflenet(tmp_path / "shufflenet_g3_w1.npz", tmp_path / "shufflenet.npz")
     assert (record["format"], record["tensors"]) == ("chainer-npz", 245)
@@ -162,7 +160,7 @@ def test_shufflenet_converter_refuses_other_files(tmp_path):
         convert_shufflenet(tmp_path / "objects.npz", tmp_path / "x.npz")
 
 
-def test_command_lines(tmp_path, capsys):
+def test_command_lines(tmp_path, capsys, fake_chainer_shufflenet):
     fake_chainer_shufflenet(tmp_path / "s.npz")
     assert shufflenet_main([str(tmp_path / "s.npz"), str(tmp_path / "out.npz")]) == 0
     out = capsys.readouterr().out

@@ -7,9 +7,8 @@ import pytest
 
 import tfseg
 from tfseg.encoders import ENCODERS
-from tfseg.pretrained import encoder_layers, load_pretrained
-
-from .weight_files import strip_layer_names
+from tfseg.pretrained import load_pretrained
+from tfseg.pretrained.encoder_layers import encoder_layers
 
 
 def _encoder_model(encoder, shape=(64, 64)):
@@ -77,7 +76,9 @@ def test_keras3_files_that_record_layer_names_load(mobilenet_reference, tmp_path
     )
 
 
-def test_keras3_file_without_layer_names_is_refused_with_a_hint(mobilenet_reference, tmp_path):
+def test_keras3_file_without_layer_names_is_refused_with_a_hint(
+    mobilenet_reference, tmp_path, strip_layer_names
+):
     path = tmp_path / "old.weights.h5"
     mobilenet_reference.save_weights(path)
     with h5py.File(path, "a") as f:  # as older Keras 3 versions wrote them: keys by class only

@@ -7,7 +7,7 @@ import pytest
 
 import tfseg
 from tfseg.pretrained import read_manifest
-from tfseg.pretrained.read_manifest import REPO_MANIFEST
+from tfseg.pretrained.manifest import REPO_MANIFEST
 
 HEX_LENGTHS = {"sha256": 64, "sha1": 40, "md5": 32}
 # Sources for which no checksum was found in public material (see their hash_note).

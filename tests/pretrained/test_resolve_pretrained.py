@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 
 from tfseg.errors import ConfigError, DataError
-from tfseg.pretrained import file_digests, resolve_pretrained
+from tfseg.pretrained import resolve_pretrained
+from tfseg.pretrained.checksums import file_digests
+from tfseg.pretrained.conversion import write_weights_npz
 from tfseg.pretrained.convert_shufflenet import convert_shufflenet
-from tfseg.pretrained.write_weights_npz import write_weights_npz
-
-from .weight_files import fake_chainer_shufflenet
 
 
 def _write_manifest(root, encoders):
@@ -89,7 +88,7 @@ def test_auto_falls_back_to_an_alternative_download(tmp_path):
     assert resolve_pretrained("vgg16", "auto", root=root) == root / "small.h5"
 
 
-def test_auto_verifies_a_converted_file_by_its_source(tmp_path):
+def test_auto_verifies_a_converted_file_by_its_source(tmp_path, fake_chainer_shufflenet):
     root = tmp_path / "pretrained"
     root.mkdir()
     source = root / "shufflenet_g3_w1.npz"

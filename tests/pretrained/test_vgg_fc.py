@@ -9,8 +9,6 @@ import numpy as np
 
 from tfseg.pretrained import load_pretrained
 
-from .weight_files import write_legacy_h5
-
 
 def _keras_applications_like():
     """block1_conv1 -> 2x2 pool -> Flatten -> Dense fc1 -> Dense fc2 -> predictions."""
@@ -33,7 +31,7 @@ def _tfseg_like():
     return keras.Model(image, x)
 
 
-def test_fc1_fc2_load_as_fc6_fc7_and_compute_the_same(tmp_path):
+def test_fc1_fc2_load_as_fc6_fc7_and_compute_the_same(tmp_path, write_legacy_h5):
     reference = _keras_applications_like()
     # The 2016 VGG16 file names weights Keras-1 style: block1_conv1_W_1:0, fc1_b_1:0, ...
     layers = {

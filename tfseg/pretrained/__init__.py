@@ -14,24 +14,24 @@ converted to tfseg names (`python -m tfseg.pretrained.convert_resnet18 SRC DST.n
 
 Weights are matched by layer name and shape; BatchNorm moving statistics are loaded too.
 Pickle-based files (`.pkl`, `.pth`, object `.npy`) are refused without being opened as pickles.
+
+The modules:
+
+* `resolution`: `resolve_pretrained`, from `--pretrained=PATH|auto|none` to a verified file;
+* `loader`: `load_pretrained` and the `LoadReport` it returns;
+* `manifest`: `read_manifest`, for `pretrained/manifest.json`;
+* `encoder_layers`: which model layers an encoder's weights go into, read from its `EncoderSpec`;
+* `weight_files`: readers of Keras HDF5, Keras 3, `.npz` and safetensors files, refusing pickles;
+* `checksums`: a file's digests, and which manifest source they identify;
+* `convert_resnet18`, `convert_shufflenet`: the converter commands; `conversion` holds what they
+  share (shape check, reproducible `.npz` writer, command line) and `keras_hub_resnet18` the
+  keras-hub graph that names the layers of its `.weights.h5`.
 """
 
 # The converters are not imported here, so that `python -m tfseg.pretrained.convert_<encoder>`
 # runs its module once; import them from their modules (tfseg.pretrained.convert_resnet18, ...).
-from tfseg.pretrained.encoder_layers import encoder_layers
-from tfseg.pretrained.file_digests import file_digests
-from tfseg.pretrained.load_pretrained import load_pretrained
-from tfseg.pretrained.load_report import LoadReport
-from tfseg.pretrained.read_manifest import read_manifest
-from tfseg.pretrained.read_weight_file import read_weight_file
-from tfseg.pretrained.resolve_pretrained import resolve_pretrained
+from tfseg.pretrained.loader import LoadReport, load_pretrained
+from tfseg.pretrained.manifest import read_manifest
+from tfseg.pretrained.resolution import resolve_pretrained
 
-__all__ = [
-    "LoadReport",
-    "encoder_layers",
-    "file_digests",
-    "load_pretrained",
-    "read_manifest",
-    "read_weight_file",
-    "resolve_pretrained",
-]
+__all__ = ["LoadReport", "load_pretrained", "read_manifest", "resolve_pretrained"]

@@ -19,11 +19,9 @@ import h5py
 import numpy as np
 
 from tfseg.errors import DataError
-from tfseg.pretrained.check_tensor_shapes import check_tensor_shapes
-from tfseg.pretrained.file_digests import file_digests
-from tfseg.pretrained.read_safetensors import read_safetensors
-from tfseg.pretrained.run_converter import run_converter
-from tfseg.pretrained.write_weights_npz import write_weights_npz
+from tfseg.pretrained.checksums import file_digests
+from tfseg.pretrained.conversion import check_tensor_shapes, run_converter, write_weights_npz
+from tfseg.pretrained.weight_files import read_safetensors
 
 BN_WEIGHTS = ("gamma", "beta", "moving_mean", "moving_variance")
 BN_FROM_TORCH = dict(zip(("weight", "bias", "running_mean", "running_var"), BN_WEIGHTS))

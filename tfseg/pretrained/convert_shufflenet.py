@@ -18,10 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from tfseg.errors import DataError
-from tfseg.pretrained.check_tensor_shapes import check_tensor_shapes
-from tfseg.pretrained.file_digests import file_digests
-from tfseg.pretrained.run_converter import run_converter
-from tfseg.pretrained.write_weights_npz import write_weights_npz
+from tfseg.pretrained.checksums import file_digests
+from tfseg.pretrained.conversion import check_tensor_shapes, run_converter, write_weights_npz
 
 GROUPS = 3
 STAGES = [(2, 240, 4), (3, 480, 8), (4, 960, 4)]  # (tfseg stage, channels, units)

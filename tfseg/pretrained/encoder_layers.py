@@ -14,8 +14,20 @@ from tfseg.registry import load_entry_points
 def pretrained_spec(encoder):
     """The `EncoderSpec` of `encoder`, which must say how pretrained weights map onto it.
 
+    Args:
+        encoder: a registered encoder name (entry-point plugins are loaded first).
+
+    Returns:
+        The encoder's `EncoderSpec`; its `layer_pattern`, `layer_aliases` and `manifest_key` say
+        which layers pretrained weights go into, under which file names, from which manifest
+        entry.
+
     Raises:
         ConfigError: unknown encoder, or one whose spec has no `layer_pattern`.
+
+    Example:
+        >>> pretrained_spec("mobilenet").manifest_key
+        'mobilenet'
     """
     load_entry_points()
     spec = ENCODERS.get(encoder)

@@ -5,11 +5,10 @@ import warnings
 from pathlib import Path
 
 from tfseg.errors import ConfigError, DataError
+from tfseg.pretrained.checksums import ALGORITHMS, file_digests, find_source
 from tfseg.pretrained.encoder_layers import pretrained_spec
-from tfseg.pretrained.file_digests import ALGORITHMS, file_digests
-from tfseg.pretrained.find_source import find_source
-from tfseg.pretrained.read_manifest import read_manifest
-from tfseg.pretrained.read_weight_file import read_weight_file
+from tfseg.pretrained.manifest import read_manifest
+from tfseg.pretrained.weight_files import read_weight_file
 
 
 def resolve_pretrained(encoder, value, root="pretrained"):

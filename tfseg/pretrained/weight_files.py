@@ -1,4 +1,9 @@
-"""Opens a weights file of any supported format, by its content and never by unpickling it."""
+"""Reads weights files by their content, never by unpickling them.
+
+`read_weight_file` opens the formats `load_pretrained` loads (legacy Keras HDF5, Keras 3
+`.weights.h5` / `.keras`, `.npz`); `read_safetensors` reads the safetensors files the ResNet-18
+converter takes. Pickle-based files are refused before they are opened.
+"""
 
 import contextlib
 import io
@@ -17,8 +22,13 @@ from tfseg.errors import DataError
 # Extensions of formats that are (or wrap) Python pickles. Such files are refused before they are
 # opened: unpickling runs arbitrary code, and the original TFSegmentation shipped `.pkl` weights.
 PICKLE_EXTENSIONS = (".pkl", ".pickle", ".pt", ".pth", ".joblib")
-# The npz entry where converters record which file they converted (see `write_weights_npz`).
+# The npz entry where the converters record their source (see `conversion.write_weights_npz`).
 SOURCE_RECORD_KEY = "__tfseg_source__"
+SAFETENSORS_DTYPES = {
+    "F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
+    "I8": "i1", "U8": "u1", "BOOL": "?",
+}  # fmt: skip
+MAX_SAFETENSORS_HEADER_BYTES = 100 << 20
 
 
 class WeightEntry(NamedTuple):
@@ -264,3 +274,55 @@ def _read_npz(path, stack):
             raise DataError(f"{path}: entry {key!r} is not named <layer>/<weight>")
         layers.setdefault(layer, []).append(WeightEntry(key, reader(key)))
     return WeightFile(path, "npz", layers, metadata)
+
+
+def read_safetensors(path):
+    """Returns every tensor of a safetensors file as a numpy array.
+
+    The format is 8 bytes of header length, a JSON header (`name -> dtype, shape, data_offsets`)
+    and the raw tensor bytes; it holds no code, so reading it is safe. bfloat16 is widened to
+    float32.
+
+    Args:
+        path: the `.safetensors` file (e.g. timm's `model.safetensors`).
+
+    Returns:
+        `{name: np.ndarray}` in file order.
+
+    Raises:
+        DataError: the file is not a valid safetensors file (the message names it).
+
+    Example:
+        >>> read_safetensors("model.safetensors")["conv1.weight"].shape
+        (64, 3, 7, 7)
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        (header_size,) = struct.unpack("<Q", data[:8])
+        if not 0 < header_size <= min(MAX_SAFETENSORS_HEADER_BYTES, len(data) - 8):
+            raise ValueError(f"bad header size {header_size}")
+        header = json.loads(data[8 : 8 + header_size])
+    except (struct.error, ValueError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: not a safetensors file ({error})") from error
+    if not isinstance(header, dict):
+        raise DataError(f"{path}: not a safetensors file (its header is not a JSON object)")
+    body = memoryview(data)[8 + header_size :]
+    tensors = {}
+    for name, spec in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            begin, end = spec["data_offsets"]
+            shape = tuple(int(d) for d in spec["shape"])
+            raw = body[begin:end]
+            if spec["dtype"] == "BF16":
+                bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+                array = bits.view(np.float32)
+            else:
+                array = np.frombuffer(raw, dtype=SAFETENSORS_DTYPES[spec["dtype"]])
+            tensors[name] = array.reshape(shape).copy()
+        except (KeyError, TypeError, ValueError) as error:
+            raise DataError(f"{path}: bad safetensors entry {name!r} ({error!r})") from error
+    return tensors

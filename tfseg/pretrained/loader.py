@@ -1,5 +1,9 @@
-"""`load_pretrained`: ImageNet weights from a local file into an encoder, by name and shape."""
+"""`load_pretrained`: ImageNet weights from a local file into an encoder, by name and shape.
 
+It returns a `LoadReport`: what it loaded into the model, and what it left alone and why.
+"""
+
+import dataclasses
 import math
 import os
 import re
@@ -8,11 +12,12 @@ import numpy as np
 
 from tfseg.errors import ConfigError, DataError
 from tfseg.pretrained.encoder_layers import encoder_layers, pretrained_spec
-from tfseg.pretrained.load_report import LoadReport
-from tfseg.pretrained.read_weight_file import read_weight_file
+from tfseg.pretrained.weight_files import read_weight_file
 
 # Weight names other writers use for tfseg's (Keras 3's) variable names.
 WEIGHT_ALIASES = {"depthwise_kernel": "kernel", "W": "kernel", "b": "bias"}
+# Skipped tensors that str(LoadReport) lists; the rest are counted.
+MAX_LISTED = 12
 
 
 def load_pretrained(model, encoder, path, *, strict=False):
@@ -95,6 +100,45 @@ def load_pretrained(model, encoder, path, *, strict=False):
         skipped=tuple(plan.skipped),
         unused=tuple(unused),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadReport:
+    """The outcome of loading pretrained weights into an encoder.
+
+    Attributes:
+        encoder: the encoder name (`vgg16`, `resnet18`, `mobilenet`, `shufflenet`).
+        source: the weights file that was read.
+        format: the file's format (`keras-h5`, `keras3-weights-h5`, `npz`).
+        loaded: number of encoder tensors (kernels, biases, BN gammas, betas and moving
+            statistics) given values from the file.
+        skipped: `(tensor, reason)` pairs for encoder tensors left at their initial values,
+            e.g. `("conv_dil_6/kernel", "missing in file")`, or for ShuffleNet's
+            `stage3_unit1_dw/kernel` "shape mismatch: model (3, 3, 60, 1), file (3, 3, 120, 1)".
+        unused: names of layers in the file that the model does not have (classifier heads,
+            layers an output stride of 8 replaces).
+
+    Example:
+        >>> print(load_pretrained(model, "mobilenet", "pretrained/mobilenet.h5"))
+        mobilenet: loaded 135 tensors from pretrained/mobilenet.h5 (keras-h5); skipped none
+    """
+
+    encoder: str
+    source: str
+    format: str
+    loaded: int
+    skipped: tuple = ()
+    unused: tuple = ()
+
+    def __str__(self):
+        head = f"{self.encoder}: loaded {self.loaded} tensors from {self.source} ({self.format})"
+        if not self.skipped:
+            return f"{head}; skipped none"
+        lines = [f"{head}; skipped {len(self.skipped)}:"]
+        lines += [f"  {tensor}: {reason}" for tensor, reason in self.skipped[:MAX_LISTED]]
+        if len(self.skipped) > MAX_LISTED:
+            lines.append(f"  ... and {len(self.skipped) - MAX_LISTED} more (LoadReport.skipped)")
+        return "\n".join(lines)
 
 
 class _Plan:
