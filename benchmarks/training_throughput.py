@@ -47,7 +47,8 @@ def measure(decoder, encoder, args):
     import numpy as np
     import tensorflow as tf
 
-    from tfseg.losses import weighted_cross_entropy
+    from tfseg.labels import IGNORE_VALUE
+    from tfseg.losses import SegmentationLoss
     from tfseg.platform import onednn_enabled
     from tfseg.training import TrainConfig, make_train_step
 
@@ -65,16 +66,15 @@ def measure(decoder, encoder, args):
     # ENet weights 1 / ln(1.02 + p) of some class frequencies: same cost as real ones.
     rng = np.random.default_rng(0)
     frequencies = rng.dirichlet(np.ones(NUM_CLASSES))
-    weights = tf.constant(1.0 / np.log(1.02 + frequencies), tf.float32)
-
-    def loss_function(labels, logits):
-        return weighted_cross_entropy(labels, logits, weights)
+    weights = 1.0 / np.log(1.02 + frequencies)
+    # Unreduced (one loss per image), as `tfseg train` calls it.
+    loss_function = SegmentationLoss("weighted", class_weights=weights, reduction=None)
 
     # One random batch in memory, repeated: images in 0..255, labels with ~5% ignored pixels.
     shape = (config.batch_size, config.height, config.width)
     images = 255 * rng.random((*shape, 3), dtype=np.float32)
     labels = rng.integers(0, NUM_CLASSES, size=shape).astype(np.int32)
-    labels[rng.random(shape) < 0.05] = 255
+    labels[rng.random(shape) < 0.05] = IGNORE_VALUE
     batches = tf.data.Dataset.from_tensors((images, labels)).repeat()
     iterator = iter(strategy.distribute_datasets_from_function(lambda _: batches))
     # Exactly the model, optimizer and step `tfseg train` builds (the schedule is constant here).

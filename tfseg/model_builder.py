@@ -6,7 +6,7 @@ import keras
 
 from tfseg.decoders import DECODERS
 from tfseg.encoders import ENCODERS, check_endpoints
-from tfseg.errors import ConfigError
+from tfseg.errors import ConfigError, check_int
 from tfseg.registry import load_entry_points
 
 # The smallest input every encoder/decoder pair accepts: one pixel at stride 32.
@@ -23,13 +23,13 @@ def _check_choice(kind, name, choices):
 
 
 def _check_input_shape(input_shape):
+    """`input_shape` as a tuple of Python ints, None standing for a size left dynamic."""
     if len(input_shape) != 2:
         raise ConfigError(f"input_shape must be (height, width), got {input_shape!r}")
-    for dim, size in zip(("height", "width"), input_shape):
-        if size is None:
-            continue
-        if not isinstance(size, int) or isinstance(size, bool) or size < MIN_SIZE:
-            raise ConfigError(f"input {dim} must be an integer >= {MIN_SIZE}, got {size!r}")
+    return tuple(
+        None if size is None else check_int(f"input {dim}", size, minimum=MIN_SIZE)
+        for dim, size in zip(("height", "width"), input_shape)
+    )
 
 
 def _decoder_options(encoder, decoder, options):
@@ -90,10 +90,8 @@ def build_model(
             f"decoder {decoder!r} needs the encoder at output stride {output_stride}; encoder "
             f"{encoder!r} supports {', '.join(map(str, encoder_spec.output_strides))}"
         )
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
-        raise ConfigError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-    input_shape = tuple(input_shape)
-    _check_input_shape(input_shape)
+    num_classes = check_int("num_classes", num_classes, minimum=2)
+    input_shape = _check_input_shape(tuple(input_shape))
     decoder_options = _decoder_options(encoder, decoder, options)
 
     image = keras.Input(shape=(*input_shape, 3), name="image")

@@ -11,6 +11,9 @@ from tfseg.evaluation import write_metrics_json
 from tfseg.io import atomic_write
 from tfseg.model_builder import build_model
 
+# The models a model dir holds (`load_model(which)`, `--checkpoint`).
+CHECKPOINTS = ("best", "last")
+
 CONFIG = "config.json"
 
 
@@ -111,7 +114,7 @@ class ModelDir:
                     "(train first, or use --checkpoint=last)"
                 )
             return keras.saving.load_model(self.best_model)
-        if which != "last":
+        if which not in CHECKPOINTS:
             raise ConfigError(f"checkpoint must be 'best' or 'last', got {which!r}")
         latest = tf.train.latest_checkpoint(self.checkpoints)
         if latest is None:

@@ -5,6 +5,9 @@ import os
 import subprocess
 import sys
 
+from tfseg.data.class_weights import METHODS
+from tfseg.data.scan_examples import ANNOTATIONS
+
 from .conftest import files
 
 
@@ -66,3 +69,16 @@ def test_user_errors_are_one_line():
     assert run.returncode == 2 and "/nonexistent: data folder not found" in run.stderr
     run = tfseg("synth", "--out=x", "--height=8")
     assert run.returncode != 0 and "--height" in run.stderr
+
+
+def test_choices_match_their_owners_without_importing_tensorflow():
+    # cli/data.py copies the two tuples so that defining its flags does not load TensorFlow.
+    code = (
+        "import json, sys; import tfseg.cli.data as cli; "
+        "print(json.dumps([list(cli.ANNOTATIONS), list(cli.METHODS), 'tensorflow' in sys.modules]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    annotations, methods, loaded_tensorflow = json.loads(result.stdout)
+    assert (annotations, methods) == (list(ANNOTATIONS), list(METHODS))
+    assert not loaded_tensorflow

@@ -18,13 +18,19 @@ from tfseg.errors import ConfigError
 
 FLAGS = flags.FLAGS
 SUBCOMMANDS = ("synth", "weights", "check")
+# Copies of tfseg.data.scan_examples.ANNOTATIONS and tfseg.data.class_weights.METHODS: importing
+# any tfseg.data module loads TensorFlow, so `tfseg data --help` and its usage errors would take
+# seconds instead of a fraction of one, and --helpfull would list TensorFlow's own flags.
+# tests/data/test_cli.py checks that the copies match.
+ANNOTATIONS = ("fine", "coarse")
+METHODS = ("enet", "median")
 
 flags.DEFINE_string("data_dir", None, "weights, check: the data set's root folder.")
 flags.DEFINE_string("split", None, "weights (default train), check (default all): the split.")
 flags.DEFINE_enum(
     "annotation",
     None,
-    ["fine", "coarse"],
+    list(ANNOTATIONS),
     "Cityscapes labels to read (default: coarse for train_extra, fine otherwise).",
 )
 flags.DEFINE_string("out", None, "synth: the folder to write the data set to.")
@@ -38,7 +44,7 @@ flags.DEFINE_integer("workers", None, "synth: processes (default: one per core).
 flags.DEFINE_enum(
     "method",
     "enet",
-    ["enet", "median"],
+    list(METHODS),
     "weights: ENet 1/ln(c+p) or median frequency balancing.",
 )
 flags.DEFINE_float("c", 1.02, "weights: the ENet constant c (> 1).")

@@ -40,10 +40,26 @@ def decoder_options_from_flags():
     return options
 
 
+def model_flag_values():
+    """The model the flags of `define_model_flags` choose, keyed as `TrainConfig`'s fields.
+
+    `tfseg/cli/config_flags.py` reads a config field marked `model_flag` from here.
+    """
+    return {
+        "encoder": FLAGS.encoder,
+        "decoder": FLAGS.decoder,
+        "height": FLAGS.height,
+        "width": FLAGS.width,
+        "decoder_options": decoder_options_from_flags(),
+    }
+
+
 def define_model_dir_flags():
     """--model_dir and --checkpoint, for the commands that use a trained model."""
+    from tfseg.model_dir import CHECKPOINTS  # here: `tfseg flops` needs no model dir
+
     flags.DEFINE_string("model_dir", None, "The training run's folder.", required=True)
     flags.DEFINE_enum(
-        "checkpoint", "best", ["best", "last"],
+        "checkpoint", "best", list(CHECKPOINTS),
         "best: the model with the best validation mIoU; last: the last checkpoint.",
     )  # fmt: skip

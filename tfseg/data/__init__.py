@@ -22,13 +22,14 @@ The contract of the pipelines:
 
 from tfseg.data.augment_example import augment_example
 from tfseg.data.check_dataset import DatasetReport, check_dataset
-from tfseg.data.cityscapes_lookup import IGNORE_VALUE, cityscapes_lookup
+from tfseg.data.cityscapes_lookup import cityscapes_lookup
 from tfseg.data.class_weights import class_weights
 from tfseg.data.dataset_info import DatasetInfo, dataset_info
 from tfseg.data.list_examples import list_examples
 from tfseg.data.load_dataset import load_dataset
 from tfseg.data.load_eval_dataset import load_eval_dataset
 from tfseg.data.synthetic import render_scene, synthesize_scenes
+from tfseg.labels import IGNORE_VALUE
 
 __all__ = [
     "IGNORE_VALUE",

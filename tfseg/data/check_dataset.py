@@ -12,9 +12,10 @@ from cityscapesscripts.helpers.labels import id2label
 from tfseg.data.dataset_info import CITYSCAPES, dataset_info
 from tfseg.data.read_dataset_json import read_dataset_json
 from tfseg.data.read_label_file import read_image_file, read_label_file
-from tfseg.data.scan_examples import CITYSCAPES_SPLITS, scan_examples
+from tfseg.data.scan_examples import CITYSCAPES_SPLITS, COARSE, FINE, scan_examples
 from tfseg.data.validate_examples import pair_problems
 from tfseg.errors import TfsegError
+from tfseg.labels import IGNORE_VALUE
 
 
 @dataclasses.dataclass
@@ -178,8 +179,8 @@ def _splits(data_dir, data_format):
         fine.discard("train_extra")  # coarse only
         order = {name: i for i, name in enumerate(CITYSCAPES_SPLITS)}
         key = lambda s: (order.get(s, len(order)), s)  # noqa: E731
-        return [(s, "fine") for s in sorted(fine, key=key)] + [
-            (s, "coarse") for s in sorted(subdirs("gtCoarse"), key=key)
+        return [(s, FINE) for s in sorted(fine, key=key)] + [
+            (s, COARSE) for s in sorted(subdirs("gtCoarse"), key=key)
         ]
     spec = read_dataset_json(data_dir)
     return [(s, None) for s in sorted(subdirs(spec["image_dir"]) | subdirs(spec["label_dir"]))]
@@ -222,7 +223,7 @@ def _check_pair(example, table, png_images):
         if unknown.size:
             listed = ", ".join(str(v) for v in unknown[:10])
             problems.append((label_path, f"values outside the label table: {listed}"))
-        trained = (table >= 0) & (table != 255)
+        trained = (table >= 0) & (table != IGNORE_VALUE)
         if not values[trained].any():
             warnings.append((label_path, "no pixel of this label is trained on (all ignore)"))
     if label is not None and instance_path is not None and instance_path not in bad:

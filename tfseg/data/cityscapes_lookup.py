@@ -3,9 +3,10 @@
 import numpy as np
 from cityscapesscripts.helpers.labels import labels
 
+from tfseg.labels import IGNORE_VALUE
+
 # The 19 evaluated classes; every other label is void.
 NUM_CITYSCAPES_CLASSES = 19
-IGNORE_VALUE = 255
 # Marks a value that is not a label id at all (e.g. 34..255 in a labelIds PNG).
 UNKNOWN = -1
 

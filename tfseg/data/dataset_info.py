@@ -6,14 +6,10 @@ import os
 import numpy as np
 from cityscapesscripts.helpers.labels import trainId2label
 
-from tfseg.data.cityscapes_lookup import (
-    IGNORE_VALUE,
-    NUM_CITYSCAPES_CLASSES,
-    UNKNOWN,
-    cityscapes_lookup,
-)
+from tfseg.data.cityscapes_lookup import NUM_CITYSCAPES_CLASSES, UNKNOWN, cityscapes_lookup
 from tfseg.data.read_dataset_json import DATASET_JSON, read_dataset_json
 from tfseg.errors import DataError
+from tfseg.labels import IGNORE_VALUE
 
 CITYSCAPES = "cityscapes"
 CUSTOM = "custom"

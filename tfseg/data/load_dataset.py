@@ -1,7 +1,5 @@
 """The training / validation tf.data pipeline: batches of (image, label)."""
 
-import numbers
-
 import tensorflow as tf
 
 from tfseg.data.augment_example import augment_example
@@ -9,7 +7,7 @@ from tfseg.data.dataset_info import CITYSCAPES, dataset_info
 from tfseg.data.read_example import read_example
 from tfseg.data.resize_example import resize_example
 from tfseg.data.validate_examples import validated_examples
-from tfseg.errors import ConfigError
+from tfseg.errors import ConfigError, check_int, is_int
 
 AUGMENTATIONS = ("none", "standard")
 
@@ -142,8 +140,7 @@ def load_dataset(
 
 def _check_arguments(height, width, batch_size, augment, scale_range, shuffle_buffer, seed):
     for name, value in (("height", height), ("width", width), ("batch_size", batch_size)):
-        if not _is_int(value) or value < 1:
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        check_int(name, value, minimum=1)
     if augment not in AUGMENTATIONS:
         raise ConfigError(f"augment must be one of {AUGMENTATIONS}, got {augment!r}")
     try:
@@ -152,11 +149,7 @@ def _check_arguments(height, width, batch_size, augment, scale_range, shuffle_bu
         raise ConfigError(f"scale_range must be (min, max), got {scale_range!r}") from None
     if not 0 < low <= high:
         raise ConfigError(f"scale_range must satisfy 0 < min <= max, got {scale_range!r}")
-    if shuffle_buffer is not None and (not _is_int(shuffle_buffer) or shuffle_buffer < 1):
-        raise ConfigError(f"shuffle_buffer must be a positive integer, got {shuffle_buffer!r}")
-    if seed is not None and not _is_int(seed):
+    if shuffle_buffer is not None:
+        check_int("shuffle_buffer", shuffle_buffer, minimum=1)
+    if seed is not None and not is_int(seed):
         raise ConfigError(f"seed must be an integer or None, got {seed!r}")
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -6,16 +6,26 @@ from tfseg.data.dataset_info import CITYSCAPES, dataset_info
 from tfseg.data.map_label import map_label
 from tfseg.data.read_example import read_example, read_instance
 from tfseg.data.validate_examples import validated_examples
-from tfseg.errors import ConfigError
+from tfseg.errors import check_int
 
 
 def load_eval_dataset(
-    data_dir, split, *, height, width, keep_void=False, annotation=None, validate=True
+    data_dir,
+    split,
+    *,
+    height=None,
+    width=None,
+    keep_void=False,
+    annotation=None,
+    validate=True,
+    max_images=None,
 ):
     """Single examples (batch 1) for evaluation, in file-name order.
 
     Each element is a dict:
-        image: float32 `[1, height, width, 3]`, RGB 0..255 resized (bilinear) for the network.
+        image: uint8 `[1, H0, W0, 3]` RGB as stored (what `tfseg.inference.Segmenter` takes);
+            with `height` and `width`, float32 `[1, height, width, 3]` resized (bilinear) for
+            the network instead.
         label: int32 `[1, H0, W0]` train ids (ignore 255) at the label file's full resolution;
             the evaluator upsamples the logits to it.
         instance: int32 `[1, H0, W0]`: the `*_instanceIds.png` if present, else the raw label ids
@@ -25,10 +35,11 @@ def load_eval_dataset(
     Args:
         data_dir: data set root (Cityscapes layout or custom), auto-detected.
         split: e.g. "val".
-        height, width: network input size.
+        height, width: network input size, or None (the default) for the image as stored.
         keep_void: map void to class N instead of 255 (as in `load_dataset`).
         annotation: Cityscapes "fine" or "coarse"; default coarse only for train_extra.
         validate: check every file header first (raises `DataError` naming bad files).
+        max_images: only the first this many examples.
 
     Returns:
         A `tf.data.Dataset` of dicts, prefetched.
@@ -37,11 +48,13 @@ def load_eval_dataset(
         >>> for example in load_eval_dataset("data/synthetic", "val", height=256, width=512):
         ...     logits = model(example["image"])  # then resize to example["label"].shape[1:]
     """
-    for name, value in (("height", height), ("width", width)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    resize = height is not None or width is not None
+    if resize:
+        height, width = check_int("height", height, minimum=1), check_int("width", width, minimum=1)
     info = dataset_info(data_dir, keep_void=keep_void)
     examples = validated_examples(info, data_dir, split, annotation=annotation, validate=validate)
+    if max_images is not None:
+        examples = examples[: check_int("max_images", max_images, minimum=1)]
     png_images = info.format == CITYSCAPES
     table = tf.constant(info.lookup_table())
     # "" marks a missing instance file; Cityscapes then falls back to the label ids.
@@ -60,9 +73,12 @@ def load_eval_dataset(
             )
         else:
             instance = tf.zeros(size, tf.int32)
-        image = tf.image.resize(image, [height, width], method="bilinear")
+        if resize:
+            image = tf.ensure_shape(
+                tf.image.resize(image, [height, width], method="bilinear"), [height, width, 3]
+            )
         return {
-            "image": tf.ensure_shape(image, [height, width, 3]),
+            "image": image,
             "label": label,
             "instance": instance,
             "image_path": image_path,

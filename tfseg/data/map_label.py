@@ -2,8 +2,8 @@
 
 import tensorflow as tf
 
-from tfseg.data.cityscapes_lookup import IGNORE_VALUE
 from tfseg.data.read_example import assert_that
+from tfseg.labels import IGNORE_VALUE
 
 # A label value that marks padding added by augmentation; it maps to the ignore value.
 PADDING = -1

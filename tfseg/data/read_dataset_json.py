@@ -3,7 +3,7 @@
 import json
 import os
 
-from tfseg.errors import DataError
+from tfseg.errors import DataError, is_int
 
 DATASET_JSON = "dataset.json"
 _KEYS = {"name", "classes", "ignore_value", "image_dir", "label_dir"}
@@ -114,4 +114,4 @@ def read_dataset_json(data_dir):
 
 
 def _is_uint8(value):
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 255
+    return is_int(value) and 0 <= value <= 255

@@ -9,6 +9,7 @@ from tfseg.errors import ConfigError
 
 FINE = "fine"
 COARSE = "coarse"
+ANNOTATIONS = (FINE, COARSE)
 CITYSCAPES_SPLITS = ("train", "val", "test", "train_extra")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 _IMAGE_SUFFIX = "_leftImg8bit.png"
@@ -44,7 +45,7 @@ def resolve_annotation(data_format, split, annotation):
         raise ConfigError(f"split must be a folder name such as 'train' or 'val', got {split!r}")
     if annotation is None:
         return COARSE if (data_format == CITYSCAPES and split == "train_extra") else FINE
-    if annotation not in (FINE, COARSE):
+    if annotation not in ANNOTATIONS:
         raise ConfigError(f"annotation must be 'fine' or 'coarse', got {annotation!r}")
     if data_format != CITYSCAPES and annotation != FINE:
         raise ConfigError("custom data sets have one annotation; leave annotation unset")

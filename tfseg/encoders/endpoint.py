@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import keras
 
-from tfseg.errors import ConfigError
+from tfseg.errors import ConfigError, is_int
 
 
 class Endpoint(NamedTuple):
@@ -61,7 +61,7 @@ def check_endpoints(endpoints, image, output_stride, encoder, channels=None):
     if not isinstance(endpoints, dict) or not endpoints:
         fail(f"it returned {type(endpoints).__name__}, not a dict {{stride: Endpoint}}")
     for stride, endpoint in endpoints.items():
-        if not isinstance(stride, int) or isinstance(stride, bool) or stride < 1:
+        if not is_int(stride) or stride < 1:
             fail(f"key {stride!r} is not a stride (a positive integer)")
         if not isinstance(endpoint, Endpoint):
             fail(

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tfseg.data.cityscapes_lookup import IGNORE_VALUE
+from tfseg.labels import IGNORE_VALUE
 
 
 class ConfusionMatrix:

@@ -11,7 +11,7 @@ import numpy as np
 
 from tfseg.data.dataset_info import CITYSCAPES, dataset_info
 from tfseg.data.list_examples import format_problems
-from tfseg.data.scan_examples import scan_examples
+from tfseg.data.scan_examples import FINE, scan_examples
 from tfseg.errors import ConfigError, DataError
 from tfseg.evaluation.instance_stats import InstanceStats
 from tfseg.evaluation.prediction_path import prediction_path
@@ -60,7 +60,7 @@ def run_official_evaluation(predictions_dir, data_dir, split="val", *, keep_void
         )
     if not os.path.isdir(predictions_dir):
         raise DataError(f"{predictions_dir}: predictions folder not found")
-    scan = scan_examples(data_dir, split, annotation="fine")
+    scan = scan_examples(data_dir, split, annotation=FINE)
     if scan.problems:
         raise DataError(format_problems(scan.problems, f"split {split!r} of {data_dir}"))
     ground_truths = [label for _, label, _ in scan.examples]

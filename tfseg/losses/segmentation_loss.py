@@ -2,18 +2,21 @@
 
 import keras
 
-from tfseg.losses.weighted_cross_entropy import (
-    IGNORE_VALUE,
-    bootstrapped_cross_entropy,
-    weighted_cross_entropy,
-)
+from tfseg.errors import ConfigError
+from tfseg.labels import IGNORE_VALUE
+from tfseg.losses.weighted_cross_entropy import bootstrapped_cross_entropy, weighted_cross_entropy
 
 LOSSES = ("weighted", "unweighted", "bootstrapped")
 
 
 @keras.saving.register_keras_serializable(package="tfseg")
 class SegmentationLoss(keras.losses.Loss):
-    """Cross-entropy for segmentation with an ignore label, returning one value per image.
+    """Cross-entropy for segmentation with an ignore label, computed per image.
+
+    `call` gives one value per image (`[B]`); calling the loss reduces them as Keras'
+    `reduction` says: the mean over the batch by default (for `model.fit`), or no reduction with
+    `reduction=None`, which the training loop uses so that `tf.nn.compute_average_loss` divides
+    by the global batch size.
 
     Args:
         kind: `"weighted"` (ENet class weights, the paper's default), `"unweighted"` (plain
@@ -22,10 +25,15 @@ class SegmentationLoss(keras.losses.Loss):
         class_weights: `[C]` weights, required for `"weighted"`.
         ignore_value: label value that contributes nothing.
         top_fraction: fraction kept by `"bootstrapped"`.
+        name, **kwargs: passed to `keras.losses.Loss` (e.g. `reduction=None`).
+
+    Raises:
+        ConfigError (a ValueError): an unknown `kind`, or `"weighted"` without `class_weights`.
 
     Example:
         >>> loss = SegmentationLoss("weighted", class_weights=weights)
         >>> model.compile(optimizer="adam", loss=loss)
+        >>> per_image = SegmentationLoss("unweighted", reduction=None)(labels, logits)  # [B]
     """
 
     def __init__(
@@ -39,9 +47,9 @@ class SegmentationLoss(keras.losses.Loss):
     ):
         super().__init__(name=name, **kwargs)
         if kind not in LOSSES:
-            raise ValueError(f"loss must be one of {list(LOSSES)}, got {kind!r}")
+            raise ConfigError(f"loss must be one of {list(LOSSES)}, got {kind!r}")
         if kind == "weighted" and class_weights is None:
-            raise ValueError("the weighted loss needs class_weights")
+            raise ConfigError("the weighted loss needs class_weights")
         self.kind = kind
         self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
         self.ignore_value = int(ignore_value)

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-IGNORE_VALUE = 255
+from tfseg.labels import IGNORE_VALUE
 
 
 def _valid_pixels(labels, num_classes, ignore_value):
@@ -16,8 +16,7 @@ def weighted_cross_entropy(labels, logits, class_weights=None, ignore_value=IGNO
 
     For image `b`: `sum_i w[y_i] * CE_i / sum_i w[y_i]` over its pixels whose label is not
     `ignore_value`. Returning one value per image (not a scalar) lets Keras and `tf.distribute`
-    average over the global batch correctly (stack-notes §1, rule 2). An image with no valid pixel
-    contributes 0.
+    average over the global batch correctly. An image with no valid pixel contributes 0.
 
     Args:
         labels: int `[B, H, W]` train ids; `ignore_value` (and ids >= C) are ignored.

@@ -7,6 +7,9 @@ import tensorflow as tf
 
 from tfseg.errors import ConfigError
 
+# The strategies `make_strategy` makes (`--strategy`).
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
 
 def split_cpu(replicas):
     """Splits the CPU into `replicas` logical devices, so `mirrored` can be used without GPUs.
@@ -24,7 +27,7 @@ def make_strategy(name):
 
     `mirrored` replicates over all GPUs, or over the logical CPUs (see `split_cpu`) when there is
     no GPU. `multi_worker` reads the cluster from `TF_CONFIG`; training then runs a custom loop
-    in every worker (Keras 3's `fit` fails under MultiWorkerMirroredStrategy, stack-notes rule 4).
+    in every worker (Keras 3's `fit` fails under MultiWorkerMirroredStrategy).
     """
     if name == "default":
         return tf.distribute.get_strategy()

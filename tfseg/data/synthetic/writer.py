@@ -11,7 +11,7 @@ import numpy as np
 from cityscapesscripts.helpers.labels import labels
 
 from tfseg.data.synthetic.scene import render_scene
-from tfseg.errors import ConfigError
+from tfseg.errors import ConfigError, check_int
 from tfseg.io import atomic_write, write_png
 
 MARKER = "tfseg_synth.json"
@@ -58,13 +58,13 @@ def synthesize_scenes(
         >>> synthesize_scenes("data/synthetic", num_train=200, num_val=40, height=256, width=512)
         {'train': 200, 'val': 40}
     """
+    num_train = check_int("num_train", num_train, minimum=0)
+    num_val = check_int("num_val", num_val, minimum=0)
+    num_test = check_int("num_test", num_test, minimum=0)
+    seed = check_int("seed", seed, minimum=0)
+    height = check_int("height", height, minimum=32)
+    width = check_int("width", width, minimum=32)
     counts = {"train": num_train, "val": num_val, "test": num_test}
-    for name, value in [*(("num_" + k, v) for k, v in counts.items()), ("seed", seed)]:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
-    for name, value in (("height", height), ("width", width)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 32:
-            raise ConfigError(f"{name} must be an integer >= 32, got {value!r}")
     if num_train + num_val + num_test == 0:
         raise ConfigError("nothing to write: num_train, num_val and num_test are all 0")
     _prepare(out_dir)

@@ -1,4 +1,8 @@
-"""The training loop: one custom loop for every tf.distribute strategy."""
+"""The training loop: one custom loop for every tf.distribute strategy.
+
+`train` is re-exported by `tfseg.training`; this module has a noun name so that the package
+attribute `tfseg.training.train` is the function, never this module.
+"""
 
 import math
 import os
@@ -14,7 +18,7 @@ import tensorflow as tf
 from tfseg.data import class_weights, dataset_info, list_examples, load_dataset
 from tfseg.errors import ConfigError, TfsegError
 from tfseg.evaluation import evaluate_model
-from tfseg.losses import bootstrapped_cross_entropy, weighted_cross_entropy
+from tfseg.losses import SegmentationLoss
 from tfseg.model_builder import build_model
 from tfseg.model_dir import ModelDir
 from tfseg.training.initialize_weights import initialize_weights
@@ -40,7 +44,8 @@ def make_train_step(config, num_classes, loss_function, *, steps_per_epoch=1, st
     Args:
         config: a `TrainConfig` (model, precision, optimizer and schedule settings are used).
         num_classes: output classes.
-        loss_function: `loss(labels, logits) -> [B]` per-image losses.
+        loss_function: `loss(labels, logits) -> [B]` per-image losses, e.g.
+            `SegmentationLoss(..., reduction=None)` as `train` uses.
         steps_per_epoch: for the learning-rate schedule.
         strategy: a `tf.distribute` strategy (default: the current one).
 
@@ -80,8 +85,8 @@ def _learning_rate(config, steps_per_epoch):
 
 
 def _loss_function(config, info):
-    if config.loss == "bootstrapped":
-        return bootstrapped_cross_entropy
+    """The run's `SegmentationLoss`, unreduced: `loss(labels, logits)` is `[B]`, one value per
+    image, which `make_step_function` averages over the global batch."""
     weights = None
     if config.loss == "weighted":
         result = class_weights(
@@ -91,8 +96,8 @@ def _loss_function(config, info):
             keep_void=config.keep_void,
             annotation=config.annotation,
         )
-        weights = tf.constant([result["weights"][name] for name in info.class_names], tf.float32)
-    return lambda labels, logits: weighted_cross_entropy(labels, logits, weights)
+        weights = [result["weights"][name] for name in info.class_names]
+    return SegmentationLoss(config.loss, class_weights=weights, reduction=None)
 
 
 def _steps_per_epoch(config, num_examples, strategy):
@@ -296,7 +301,7 @@ def make_step_function(model, optimizer, loss_function, strategy, config):
         with tf.GradientTape() as tape:
             logits = model(images, training=True)
             # Per-image losses averaged over the *global* batch, so gradients summed across
-            # replicas equal the single-device gradient (stack-notes rule 2).
+            # replicas equal the single-device gradient.
             loss = tf.nn.compute_average_loss(
                 loss_function(labels, logits), global_batch_size=config.batch_size
             )
