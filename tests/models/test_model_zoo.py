@@ -6,6 +6,9 @@ together) and frees it afterwards; `xdist_group` keeps the checks of one model o
 
 import gc
 import math
+import os
+import subprocess
+import sys
 from typing import NamedTuple
 
 import keras
@@ -15,7 +18,10 @@ import tensorflow as tf
 
 import tfseg
 from tfseg.encoders import check_endpoints
+from tfseg.export import ExportRequest
+from tfseg.export.saved_model import export_saved_model
 from tfseg.graph import fold_batch_norms, freeze_model, function_call_ops, run_frozen_graph
+from tfseg.inference import Segmenter
 
 NUM_CLASSES = 5
 SIZES = [(64, 128), (72, 136)]  # divisible by 32, and odd sizes at every stride
@@ -210,3 +216,53 @@ def test_models_accept_sizes_known_only_at_run_time(encoder, decoder):
     model = tfseg.build_model(encoder, decoder, NUM_CLASSES, (None, None))
     for size in [(64, 128), (72, 136), (100, 60)]:
         assert model(np.zeros((1, *size, 3), "float32")).shape == (1, *size, NUM_CLASSES)
+
+
+# Loads the SavedModel in a process that never imports tfseg (no custom objects), as TF Serving
+# or a user's program would, and segments uint8 images of two sizes.
+PLAIN_TENSORFLOW = """
+import sys
+import numpy as np
+import tensorflow as tf
+assert "tfseg" not in sys.modules
+serving = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+for i, name in enumerate(("images_a", "images_b")):
+    images = np.load(sys.argv[2] + "/" + name + ".npy")
+    ids = serving(images=tf.constant(images))["class_ids"].numpy()
+    np.save(sys.argv[2] + "/" + name + "_ids.npy", ids)
+"""
+
+
+# One case per encoder x decoder pair: each takes ~15 s (save, a fresh TensorFlow, load).
+ROUND_TRIP_CASES = set(
+    {(c.encoder, c.decoder): c for c in reversed(CASES) if not c.options}.values()
+)
+
+
+def test_saved_model_serves_uint8_images_of_any_size_in_plain_tensorflow(case, tmp_path):
+    (_, _, _, size), model = case
+    if case[0] not in ROUND_TRIP_CASES:
+        pytest.skip("the SavedModel round trip runs once per encoder x decoder pair")
+    randomize_batch_norm_statistics(model)
+    request = ExportRequest(model=model, input_size=size, out_dir=str(tmp_path / "saved_model"))
+    export_saved_model(request)
+    del request
+    rng = np.random.default_rng(1)
+    images = {
+        "images_a": rng.integers(0, 256, (2, 50, 70, 3), dtype=np.uint8),
+        "images_b": rng.integers(0, 256, (1, size[0] + 7, size[1] - 5, 3), dtype=np.uint8),
+    }
+    for name, array in images.items():
+        np.save(tmp_path / f"{name}.npy", array)
+    result = subprocess.run(
+        [sys.executable, "-c", PLAIN_TENSORFLOW, str(tmp_path / "saved_model"), str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    segmenter = Segmenter(model)
+    for name, array in images.items():
+        got = np.load(tmp_path / f"{name}_ids.npy")
+        want = segmenter(array).numpy()
+        assert got.shape == array.shape[:3] and got.dtype == np.uint8
+        assert np.mean(got == want) > 0.999

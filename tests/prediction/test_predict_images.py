@@ -8,9 +8,9 @@ import pytest
 
 import tfseg
 from tfseg.data import dataset_info, synthesize_scenes
+from tfseg.inference import Segmenter
 from tfseg.prediction import predict_inputs
 from tfseg.prediction.images import read_image
-from tfseg.prediction.make_segment_fn import make_segment_fn
 
 from .conftest import PALETTE, blocks, expected_ids, read_rgb, rgb_model, tree, write_image
 
@@ -81,7 +81,7 @@ def test_batches_of_mixed_sizes_match_single_images(model, tmp_path):
 
 def test_model_without_fixed_size_predicts_at_the_image_size(tmp_path):
     image, _ = blocks(45, 70)
-    segment = make_segment_fn(rgb_model(input_shape=(None, None)))
+    segment = Segmenter(rgb_model(input_shape=(None, None)))
     ids = segment(image[None]).numpy()[0]
     np.testing.assert_array_equal(ids, np.argmax(image, axis=-1))  # no resize: exact argmax
 

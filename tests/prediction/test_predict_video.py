@@ -6,9 +6,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from tfseg.inference import Segmenter
 from tfseg.prediction import predict_inputs
 from tfseg.prediction.inputs import PredictionInput, list_inputs
-from tfseg.prediction.make_segment_fn import make_segment_fn
 from tfseg.prediction.video import predict_video
 from tfseg.prediction.video_io import VideoInfo
 
@@ -51,7 +51,7 @@ def test_unknown_frame_count_gives_an_indeterminate_bar(model, tmp_path, video, 
     item = list_inputs([video], out)[0]
     item = dataclasses.replace(item, video=dataclasses.replace(item.video, frame_count=None))
 
-    written = predict_video(make_segment_fn(model), item, colors=PALETTE, batch_size=3)
+    written = predict_video(Segmenter(model), item, colors=PALETTE, batch_size=3)
 
     assert written == [f"{out}/drive_overlay.mp4"]
     assert len(video_frames(written[0])[0]) == 5
@@ -81,7 +81,7 @@ def test_odd_sized_video_loses_only_its_last_row_and_column(model, tmp_path, mon
     out = str(tmp_path / "out")
     item = PredictionInput("video", "odd.mkv", f"{out}/odd", "odd.mkv", VideoInfo(5.0, 31, 41, 3))
 
-    written = predict_video(make_segment_fn(model), item, colors=PALETTE, every_nth_frame=2)
+    written = predict_video(Segmenter(model), item, colors=PALETTE, every_nth_frame=2)
 
     assert written[-1] == f"{out}/odd_overlay.mp4"
     assert read_rgb(written[0]).shape == (31, 41, 3)  # the frame PNGs keep the full size

@@ -54,11 +54,24 @@ def model_flag_values():
     }
 
 
-def define_model_dir_flags():
-    """--model_dir and --checkpoint, for the commands that use a trained model."""
+def define_model_dir_flags(artifact=False):
+    """--model_dir and --checkpoint (and --artifact), for the commands that use a trained model.
+
+    With `artifact`, `--artifact=PATH` (an exported model: SavedModel folder, .pb, .tflite,
+    .onnx) may replace `--model_dir`; exactly one of the two is required.
+    """
     from tfseg.model_dir import CHECKPOINTS  # here: `tfseg flops` needs no model dir
 
-    flags.DEFINE_string("model_dir", None, "The training run's folder.", required=True)
+    flags.DEFINE_string("model_dir", None, "The training run's folder.", required=not artifact)
+    if artifact:
+        flags.DEFINE_string(
+            "artifact", None, "An exported model (tfseg export) to run instead of the model dir's."
+        )
+        flags.register_multi_flags_validator(
+            ["model_dir", "artifact"],
+            lambda values: (values["model_dir"] is None) != (values["artifact"] is None),
+            message="give exactly one of --model_dir and --artifact",
+        )
     flags.DEFINE_enum(
         "checkpoint", "best", list(CHECKPOINTS),
         "best: the model with the best validation mIoU; last: the last checkpoint.",

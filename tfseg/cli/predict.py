@@ -2,9 +2,11 @@
 
   tfseg predict --model_dir=runs/x --input=street.png --input=frames/ --input=drive.mp4
                 [--output_dir=DIR] [--alpha=0.5] [--every_nth_frame=N]
+  tfseg predict --artifact=runs/x/export/onnx/model.onnx --input=street.png
 
 Writes <name>_color.png (the prediction in the data set's palette) and <name>_overlay.png (blended
-over the image) per image, and <name>_overlay.mp4 per video.
+over the image) per image, and <name>_overlay.mp4 per video. --artifact runs an exported model
+instead (palette from its export.json), through the same writers.
 """
 
 import os
@@ -17,11 +19,13 @@ from tfseg.model_dir import ModelDir
 from tfseg.prediction import predict_inputs
 
 FLAGS = flags.FLAGS
-define_model_dir_flags()
+define_model_dir_flags(artifact=True)
 flags.DEFINE_multi_string(
     "input", None, "Image, folder or video; repeat for several.", required=True
 )
-flags.DEFINE_string("output_dir", None, "Where to write (default: <model_dir>/predictions).")
+flags.DEFINE_string(
+    "output_dir", None, "Where to write (default: <model_dir>/predictions, or beside the artifact)."
+)
 flags.DEFINE_float(
     "alpha", 0.5, "Opacity of the prediction in the overlays.", lower_bound=0.0, upper_bound=1.0
 )
@@ -34,10 +38,28 @@ flags.DEFINE_integer("batch_size", 1, "Images per forward pass.", lower_bound=1)
 def main(argv):
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments: {' '.join(argv[1:])}")
-    model_dir = ModelDir(FLAGS.model_dir)
-    colors = model_dir.read_config()["data"]["colors"]
-    model = model_dir.load_model(FLAGS.checkpoint)
-    output_dir = FLAGS.output_dir or os.path.join(model_dir.path, "predictions")
+    if FLAGS.artifact:
+        from tfseg.runtimes import load_runtime, read_manifest
+
+        model = load_runtime(FLAGS.artifact)
+        manifest = read_manifest(FLAGS.artifact) or {}
+        colors = [c["color"] for c in manifest.get("classes", [])] or None
+        if colors is None:
+            raise ConfigError(
+                f"--artifact={FLAGS.artifact} has no export.json with the class colours beside it"
+            )
+        # Beside the artifact: a folder artifact (SavedModel) gets a sibling, not files inside.
+        artifact = os.path.abspath(FLAGS.artifact).rstrip(os.sep)
+        if os.path.isdir(artifact):
+            default_output = f"{artifact}-predictions"
+        else:
+            default_output = os.path.join(os.path.dirname(artifact), "predictions")
+    else:
+        model_dir = ModelDir(FLAGS.model_dir)
+        colors = model_dir.read_config()["data"]["colors"]
+        model = model_dir.load_model(FLAGS.checkpoint)
+        default_output = os.path.join(model_dir.path, "predictions")
+    output_dir = FLAGS.output_dir or default_output
     written = predict_inputs(
         model,
         FLAGS.input,

@@ -16,7 +16,7 @@ category) scores only, with NaN iIoU.
 
 from tfseg.evaluation.compute_metrics import compute_metrics
 from tfseg.evaluation.confusion_matrix import ConfusionMatrix
-from tfseg.evaluation.evaluate_model import evaluate_model
+from tfseg.evaluation.evaluate_model import evaluate, evaluate_model
 from tfseg.evaluation.format_metrics_table import format_metrics_table
 from tfseg.evaluation.instance_stats import InstanceStats
 from tfseg.evaluation.prediction_path import prediction_path
@@ -27,6 +27,7 @@ __all__ = [
     "ConfusionMatrix",
     "InstanceStats",
     "compute_metrics",
+    "evaluate",
     "evaluate_model",
     "format_metrics_table",
     "prediction_path",

@@ -18,6 +18,7 @@ from tfseg.evaluation.compute_metrics import compute_metrics
 from tfseg.evaluation.confusion_matrix import ConfusionMatrix
 from tfseg.evaluation.instance_stats import InstanceStats
 from tfseg.evaluation.prediction_path import prediction_path
+from tfseg.inference import Segmenter
 from tfseg.io import write_png
 
 # PNG writes run in a background thread (OpenCV releases the GIL); this bounds the images held
@@ -25,67 +26,60 @@ from tfseg.io import write_png
 _MAX_PENDING_WRITES = 4
 
 
-def evaluate_model(
-    model,
+def evaluate(
+    segment,
     data_dir,
     split="val",
     *,
-    height,
-    width,
     keep_void=False,
     predictions_dir=None,
     progress=True,
     annotation=None,
+    max_images=None,
 ):
-    """Evaluates `model` on a split, at the resolution of the label files.
+    """Evaluates any segmenter on a split, at the resolution of the label files.
 
-    Each image is resized to `height` x `width` for the network; its logits are then resized
-    **bilinearly** to the label's full resolution (e.g. 512x1024 -> 1024x2048) and the arg-max is
-    taken there. Interpolating the scores places class boundaries where the scores cross, with
-    sub-pixel precision; taking the arg-max first and upsampling it with nearest neighbour (what
-    the original framework exported) turns every low-resolution pixel into a block with
-    staircase edges, which costs IoU on thin and small objects. Metrics are those of
-    `compute_metrics`, which match cityscapesscripts' `evalPixelLevelSemanticLabeling.py`.
+    `segment` takes one uint8 RGB image as stored `[1, H, W, 3]` and returns its train ids
+    `[1, H, W]`: a `tfseg.inference.Segmenter`, or any exported artifact through
+    `tfseg.runtimes.load_runtime(path).segment`, so every format is measured by this same code.
+    Metrics are those of `compute_metrics`, which match cityscapesscripts'
+    `evalPixelLevelSemanticLabeling.py`.
 
     iIoU needs Cityscapes instance ids: it is computed when every label of the split has its
     `*_instanceIds.png`, and is NaN otherwise (and always for custom data sets).
 
     Args:
-        model: a Keras model mapping RGB 0..255 `[1, height, width, 3]` to logits
-            `[1, h, w, num_classes]` (any h, w: they are resized).
+        segment: `segment(images) -> class ids` (tensor or numpy).
         data_dir: data set root (Cityscapes layout or custom).
         split: the split to evaluate, e.g. "val".
-        height, width: network input size.
-        keep_void: the model has a last "void" class (20 for Cityscapes). Void predictions are
-            written as label id 0 (the data set's ignore value for custom data) and count as
-            misses of the ground-truth class, never as false positives; void ground truth is not
-            evaluated.
+        keep_void: the segmenter predicts a last "void" class (20 for Cityscapes). Void
+            predictions are written as label id 0 (the data set's ignore value for custom data)
+            and count as misses of the ground-truth class, never as false positives; void
+            ground truth is not evaluated.
         predictions_dir: if set, every prediction is also written there as a PNG of label ids
             (`DatasetInfo.train_id_to_label_id`), named by `prediction_path` (Cityscapes:
             `<city>/<city>_<seq>_<frame>_pred_labelIds.png`), atomically.
         progress: show a `keras.utils.Progbar` with the running mIoU.
         annotation: Cityscapes "fine" / "coarse" (default: fine, coarse for train_extra).
+        max_images: evaluate only the split's first this many images (file-name order).
 
     Returns:
         The `compute_metrics` dict plus `num_images` and `seconds` (wall time of the loop).
 
     Raises:
-        ConfigError: the model's classes or input size do not fit the data set.
+        ConfigError: the predictions do not fit the data set (size, class ids).
         DataError: missing or bad data files (the message names them).
 
     Example:
-        >>> model = tfseg.build_model("shufflenet", "skipnet", num_classes=19,
-        ...                           input_shape=(512, 1024))
-        >>> metrics = evaluate_model(model, "data/cityscapes", "val", height=512, width=1024)
-        >>> print(format_metrics_table(metrics))
+        >>> runtime = tfseg.runtimes.load_runtime("runs/x/export/tflite/model_float.tflite")
+        >>> metrics = evaluate(runtime.segment, "data/cityscapes", "val")
     """
     info = dataset_info(data_dir, keep_void=keep_void)
-    _check_model(model, info, height, width)
     dataset = load_eval_dataset(
-        data_dir, split, height=height, width=width, keep_void=keep_void, annotation=annotation
+        data_dir, split, keep_void=keep_void, annotation=annotation, max_images=max_images
     )
     scan = scan_examples(data_dir, split, annotation=annotation)
-    examples = scan.examples
+    examples = scan.examples[:max_images] if max_images else scan.examples
     use_instances = (
         info.format == CITYSCAPES
         and any(info.has_instances)
@@ -94,7 +88,6 @@ def evaluate_model(
     confusion = ConfusionMatrix(info.num_classes, info.ignore_value)
     instance_stats = InstanceStats(info.num_classes) if use_instances else None
     label_ids = np.asarray(info.train_id_to_label_id, np.uint8)
-    predict = _predict_function(model, height, width)
     bar = None
     if progress:
         bar = keras.utils.Progbar(len(examples), stateful_metrics=["mIoU"], unit_name="image")
@@ -108,9 +101,9 @@ def evaluate_model(
             writer = stack.enter_context(ThreadPoolExecutor(1))
             pending = collections.deque()
         for example in _iterate(dataset):
-            label = example["label"]
-            prediction = predict(example["image"], tf.shape(label)[1:3]).numpy()
-            confusion.update(label[0].numpy(), prediction)
+            label = example["label"][0].numpy()
+            prediction = _prediction(segment, example["image"], label, info)
+            confusion.update(label, prediction)
             if instance_stats is not None:
                 instance_stats.update(example["instance"][0].numpy(), prediction)
             if writer is not None:
@@ -133,6 +126,56 @@ def evaluate_model(
     metrics["num_images"] = count
     metrics["seconds"] = seconds
     return metrics
+
+
+def evaluate_model(model, data_dir, split="val", *, height, width, **options):
+    """Evaluates a Keras model: `evaluate` with `Segmenter(model)` at `height` x `width`.
+
+    Each image is resized to `height` x `width` for the network; its logits are then resized
+    **bilinearly** to the label's full resolution (e.g. 512x1024 -> 1024x2048) and the arg-max is
+    taken there. Interpolating the scores places class boundaries where the scores cross, with
+    sub-pixel precision; taking the arg-max first and upsampling it with nearest neighbour (what
+    the original framework exported) turns every low-resolution pixel into a block with
+    staircase edges, which costs IoU on thin and small objects.
+
+    Args:
+        model: a Keras model mapping RGB 0..255 `[1, height, width, 3]` to logits
+            `[1, h, w, num_classes]` (any h, w: they are resized).
+        data_dir, split: as for `evaluate`.
+        height, width: network input size.
+        **options: `keep_void`, `predictions_dir`, `progress`, `annotation`, `max_images`, as
+            for `evaluate`.
+
+    Returns:
+        The `evaluate` dict.
+
+    Raises:
+        ConfigError: the model's classes or input size do not fit the data set.
+        DataError: missing or bad data files (the message names them).
+
+    Example:
+        >>> model = tfseg.build_model("shufflenet", "skipnet", num_classes=19,
+        ...                           input_shape=(512, 1024))
+        >>> metrics = evaluate_model(model, "data/cityscapes", "val", height=512, width=1024)
+        >>> print(format_metrics_table(metrics))
+    """
+    info = dataset_info(data_dir, keep_void=options.get("keep_void", False))
+    _check_model(model, info, height, width)
+    segmenter = Segmenter(model, input_size=(height, width))
+    return evaluate(segmenter, data_dir, split, **options)
+
+
+def _prediction(segment, image, label, info):
+    """`segment`'s class ids for one image, checked against the label."""
+    prediction = np.asarray(segment(image))
+    if prediction.ndim == 3:
+        prediction = prediction[0]
+    if prediction.shape != label.shape:
+        raise ConfigError(
+            f"the segmenter returned class ids of size {prediction.shape} for a label of size "
+            f"{label.shape}"
+        )
+    return prediction.astype(np.int64, copy=False)
 
 
 def _check_model(model, info, height, width):
@@ -168,24 +211,6 @@ def _shape(model, attribute):
 
 def _nested(shape):
     return any(isinstance(d, (tuple, list)) for d in shape)
-
-
-def _predict_function(model, height, width):
-    """A compiled forward pass: image -> int32 `[H0, W0]` train ids at the label's size."""
-
-    # A fixed signature with the output size as a tensor: one trace for every label size.
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([1, height, width, 3], tf.float32),
-            tf.TensorSpec([2], tf.int32),
-        ]
-    )
-    def predict(image, size):
-        logits = tf.cast(model(image, training=False), tf.float32)
-        logits = tf.image.resize(logits, size, method="bilinear")
-        return tf.argmax(logits[0], axis=-1, output_type=tf.int32)
-
-    return predict
 
 
 def _iterate(dataset):

@@ -4,8 +4,9 @@
     >>> predict_inputs(model, ["photos/", "drive.mp4"], "out", colors=info.colors)
 
 * `predict_inputs` is the whole job: it checks every input first, then streams images and frames
-  through `make_segment_fn(model)` (a `tf.function`: resize to the model's size, inference,
-  logits resized back to the image's size, argmax) and writes every file atomically.
+  through `tfseg.inference.Segmenter(model)` (a `tf.function`: resize to the model's size,
+  inference, logits resized back to the image's size, argmax), or an exported artifact's
+  `Runtime`, and writes every file atomically.
 * `colorize` and `overlay` turn train ids into class colours and blend them over an image; they
   are pure numpy, for reuse (e.g. TensorBoard images during training).
 
@@ -14,8 +15,6 @@ What each module holds, in the order a prediction run uses them:
     prediction.py       `predict_inputs`: checks the options, then runs the steps below
     inputs.py           `list_inputs`: files and folders -> checked `PredictionInput`s;
                         `IMAGE_EXTENSIONS`, `VIDEO_EXTENSIONS`
-    make_segment_fn.py  `make_segment_fn`: the compiled forward pass (images -> train ids at the
-                        images' size); `model_sizes`
     images.py           `predict_images`: segments images in batches of equal size;
                         `read_image`, `write_prediction` (an image's or frame's PNG pair)
     video.py            `predict_video`: segments a video into `<stem>_overlay.mp4`

@@ -27,7 +27,8 @@ def predict_images(segment, items, *, colors, alpha=0.5, batch_size=1, progress=
     logits are resized back to the images' own size inside one batched call.
 
     Args:
-        segment: from `make_segment_fn(model)`.
+        segment: `segment(uint8 images) -> train ids`: a `tfseg.inference.Segmenter` or an
+            artifact's `Runtime`.
         items: image `PredictionInput`s (from `list_inputs`).
         colors: RGB colour per class.
         alpha: weight of the colours in the overlay.
@@ -41,7 +42,7 @@ def predict_images(segment, items, *, colors, alpha=0.5, batch_size=1, progress=
         DataError: an image cannot be decoded; names it (images before it are already written).
 
     Example:
-        >>> predict_images(make_segment_fn(model), list_inputs(["photos/"], "out"),
+        >>> predict_images(Segmenter(model), list_inputs(["photos/"], "out"),
         ...                colors=info.colors)
         ['out/a_color.png', 'out/a_overlay.png', ...]
     """
@@ -52,7 +53,7 @@ def predict_images(segment, items, *, colors, alpha=0.5, batch_size=1, progress=
 
     def flush():
         nonlocal batch, done
-        ids = segment(np.stack([image for _, image in batch])).numpy()
+        ids = np.asarray(segment(np.stack([image for _, image in batch])))
         for (item, image), item_ids in zip(batch, ids):
             paths, _ = write_prediction(
                 item.output_stem, image, item_ids, colors=colors, alpha=alpha

@@ -1,19 +1,19 @@
 """`predict_inputs`: images, folders and videos -> colour-coded PNGs, overlays and videos.
 
-It checks the options and every input (`list_inputs`), compiles the model once
-(`make_segment_fn`), then hands runs of consecutive images to `predict_images` and each video
-to `predict_video`.
+It checks the options and every input (`list_inputs`), wraps the model in the one inference
+contract (`tfseg.inference.Segmenter`, compiled once; an exported artifact's `Runtime` has the
+same contract), then hands runs of consecutive images to `predict_images` and each video to
+`predict_video`.
 """
 
-import numbers
-
-from tfseg.errors import ConfigError
+from tfseg.errors import ConfigError, check_int
+from tfseg.inference import Segmenter
 from tfseg.prediction.blend import check_alpha
 from tfseg.prediction.images import predict_images
 from tfseg.prediction.inputs import IMAGE, list_inputs
-from tfseg.prediction.make_segment_fn import make_segment_fn, model_sizes
 from tfseg.prediction.palette import palette_array
 from tfseg.prediction.video import predict_video
+from tfseg.runtimes.runtime import Runtime
 
 
 def predict_inputs(
@@ -42,7 +42,8 @@ def predict_inputs(
     whole files.
 
     Args:
-        model: Keras segmentation model (RGB 0..255 in, logits out), e.g. from `build_model`.
+        model: Keras segmentation model (RGB 0..255 in, logits out), e.g. from `build_model`,
+            or an exported artifact's `Runtime` (`tfseg.runtimes.load_runtime`).
         inputs: a path or list of paths: PNG/JPEG files, folders (searched recursively) and
             video files (mp4, avi, mov, mkv).
         output_dir: output folder, created if needed.
@@ -68,9 +69,9 @@ def predict_inputs(
         ...                colors=dataset_info("data/cityscapes").colors)
         ['out/street_color.png', 'out/street_overlay.png', 'out/drive_overlay.mp4']
     """
-    _check_options(model, colors, alpha, batch_size, every_nth_frame)
+    segment = model if isinstance(model, Runtime) else Segmenter(model)
+    _check_options(segment.num_classes, colors, alpha, batch_size, every_nth_frame)
     items = list_inputs(inputs, output_dir)
-    segment = make_segment_fn(model)
     options = dict(colors=colors, alpha=alpha, batch_size=batch_size, progress=progress)
     written, images = [], []
     # Consecutive images (a folder, or many files from a shell glob) are one run: one progress
@@ -87,17 +88,12 @@ def predict_inputs(
     return written
 
 
-def _check_options(model, colors, alpha, batch_size, every_nth_frame):
-    num_classes = model_sizes(model)[2]
+def _check_options(num_classes, colors, alpha, batch_size, every_nth_frame):
     palette = palette_array(colors)
     if len(palette) < num_classes:
         raise ConfigError(
             f"{len(palette)} colours for a model with {num_classes} classes; pass one per class"
         )
     check_alpha(alpha)
-    for name, value, minimum in [
-        ("batch_size", batch_size, 1),
-        ("every_nth_frame", every_nth_frame, 0),
-    ]:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-            raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    check_int("batch_size", batch_size, minimum=1)
+    check_int("every_nth_frame", every_nth_frame, minimum=0)

@@ -24,7 +24,8 @@ def predict_video(
     an interrupted run leaves no partial video.
 
     Args:
-        segment: from `make_segment_fn(model)`.
+        segment: `segment(uint8 images) -> train ids`: a `tfseg.inference.Segmenter` or an
+            artifact's `Runtime`.
         item: a video `PredictionInput` (from `list_inputs`).
         colors: RGB colour per class.
         alpha: weight of the colours in the overlay.
@@ -49,7 +50,7 @@ def predict_video(
 
     def flush(writer):
         nonlocal batch, done
-        ids = segment(np.stack(batch)).numpy()
+        ids = np.asarray(segment(np.stack(batch)))
         for frame, frame_ids in zip(batch, ids):
             if every_nth_frame and done % every_nth_frame == 0:
                 paths, blended = write_prediction(
