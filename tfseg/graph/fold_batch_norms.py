@@ -89,9 +89,9 @@ def fold_batch_norms(model):
     """Returns a copy of `model` with every foldable BatchNormalization merged into its conv.
 
     Grappler folds BN scales into plain `Conv2D` only; depthwise, dilated and transposed
-    convolutions keep their BN arithmetic (stack-notes §1). Folding on the Keras weights handles
-    all of them. Each folded BN becomes a `FoldedBatchNormalization` identity of the same name,
-    its convolution gets a bias, and the result equals the original in inference mode.
+    convolutions keep their BN arithmetic (docs/design-notes.md). Folding on the Keras weights
+    handles all of them. Each folded BN becomes a `FoldedBatchNormalization` identity of the same
+    name, its convolution gets a bias, and the result equals the original in inference mode.
 
     Args:
         model: a functional `keras.Model`.

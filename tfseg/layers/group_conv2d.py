@@ -13,7 +13,7 @@ class GroupConv2D(keras.layers.Layer):
     Keras' own `Conv2D(groups=g)` wraps the op in an XLA-compiled function on the TensorFlow
     backend. That function survives into frozen graphs as `StatefulPartitionedCall`, which the TF
     profiler cannot see into, tf2onnx turns into an invalid ONNX model, and which trains about 2x
-    slower on CPU (stack-notes §1, rule 1). TensorFlow's conv2d accepts a kernel whose input depth
+    slower on CPU (docs/design-notes.md). TensorFlow's conv2d accepts a kernel whose input depth
     is `C_in / groups` and convolves the contiguous channel groups natively, so this layer calls
     it directly. Channel groups are contiguous, as in the original TFSegmentation code.
 
