@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Quiet TensorFlow's C++ start-up noise (CUDA plugin "errors" on a CPU machine) everywhere.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: install test test-fast train evaluate predict flops-table clean
+.PHONY: install test test-fast lint format train evaluate predict flops-table clean
 
 # ---- the main job ---------------------------------------------------------------------------
 # make train ENCODER=shufflenet DECODER=skipnet               built-in synthetic data, ~6 min on 2 cores
@@ -47,7 +47,7 @@ install: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[test,onnx]'
+	$(BIN)/python -m pip install -e '.[test,lint,onnx]'
 	touch $@
 
 # The suite runs under this machine's TensorFlow default, then the tests marked `platform`
@@ -60,6 +60,14 @@ test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 	other=$$($(ONEDNN_OTHER)) && echo "-- tests marked platform, with TF_ENABLE_ONEDNN_OPTS=$$other" \
 	    && TF_ENABLE_ONEDNN_OPTS=$$other $(BIN)/python -m pytest -n 2 --dist loadgroup -m platform
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/black --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/black .
 
 test-fast: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow"
