@@ -34,6 +34,7 @@ COMMANDS = {
     "train": ("tfseg.cli.train", "train or resume a model with the paper's recipe"),
     "evaluate": ("tfseg.cli.evaluate", "Cityscapes metrics (IoU, category IoU, iIoU) of a model"),
     "predict": ("tfseg.cli.predict", "segment images, folders or videos"),
+    "export": ("tfseg.cli.export", "SavedModel, frozen graph, TFLite, ONNX, TF-TRT + export.json"),
 }
 
 
