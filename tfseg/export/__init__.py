@@ -1,6 +1,7 @@
-"""Export: a trained model dir -> SavedModel, frozen GraphDef (+ 8-bit weights), TFLite, ONNX and
-TF-TRT artifacts, each with an `export.json` that says what it takes and returns, and how closely it
-follows the Keras model on validation images (`tfseg export`; docs/deployment.md).
+"""Export: a trained model dir -> SavedModel, frozen GraphDef (+ 8-bit weights), TFLite, ONNX,
+TF-TRT and Jetson-bundle artifacts, each with an `export.json` that says what it takes and
+returns, and how closely it follows the Keras model on validation images (`tfseg export`;
+docs/deployment.md).
 
 Each format's module has one `export_<format>(request: ExportRequest) -> ExportResult`;
 `export(model_dir, format, ...)` does the rest (BatchNorm folding, the fixed size, a temporary
@@ -28,6 +29,7 @@ EXPORTERS = {
     "tflite": _lazy("tflite", "export_tflite"),
     "onnx": _lazy("onnx", "export_onnx"),
     "tftrt": _lazy("tftrt", "export_tftrt"),
+    "jetson": _lazy("jetson", "export_jetson"),
 }
 
 
@@ -38,7 +40,7 @@ def available_formats():
 
     formats = ["saved_model", "frozen_graph", "tflite"]
     if importlib.util.find_spec("tf2onnx") is not None:
-        formats.append("onnx")
+        formats += ["onnx", "jetson"]
     if tensorrt_problem() is None:
         formats.append("tftrt")
     return formats

@@ -59,6 +59,7 @@ def manifest(fmt, result, identity, colors, options, *, checkpoint, input_size):
         "options": dict(options),
         "details": result.details,
         "versions": versions(),
+        **result.manifest,
     }
 
 

@@ -54,6 +54,8 @@ class ExportResult:
         resize: whether the artifact resizes images itself (any-size input, output at the
             input's size); otherwise it is fed at `input_size`.
         details: format-specific facts (quantization, opset, transform steps, warnings, ...).
+        manifest: keys added at the top of `export.json`, for a consumer that reads them there
+            (the Jetson runner's `onnx` and `reference`).
     """
 
     files: list
@@ -61,3 +63,4 @@ class ExportResult:
     outputs: list
     resize: bool = False
     details: dict = dataclasses.field(default_factory=dict)
+    manifest: dict = dataclasses.field(default_factory=dict)

@@ -402,7 +402,7 @@ def validate_export(export, where="export.json"):
     _require(isinstance(export, dict), f"{where}: not a JSON object")
     _require(
         export.get("format") == "jetson",
-        "{}: format is {!r}, expected 'jetson' (export the bundle with --formats jetson)".format(
+        "{}: format is {!r}, expected 'jetson' (export the bundle with --format=jetson)".format(
             where, export.get("format")
         ),
     )
