@@ -8,6 +8,9 @@ Fixtures for every folder:
 * `run_tfseg(*args, env=None, cwd=None, timeout=300)`: runs `tfseg <args>` in a subprocess (absl
   flags are global, so every command gets a fresh interpreter) and returns the
   `CompletedProcess` with text output; `cli_env` is a copy of its default environment.
+* `start_tfseg(*args, env=None, extra_env=None, **popen_options)`: starts `tfseg <args>` in the
+  background with the same environment (plus `extra_env`) and returns the `subprocess.Popen`;
+  the test waits for it or kills it.
 """
 
 import os
@@ -50,6 +53,15 @@ def run_tfseg():
         )  # fmt: skip
 
     return run
+
+
+@pytest.fixture(scope="session")
+def start_tfseg():
+    def start(*args, env=None, extra_env=None, **popen_options):
+        env = {**(env or CLI_ENV), **(extra_env or {})}
+        return subprocess.Popen(tfseg_command(*args), env=env, **popen_options)
+
+    return start
 
 
 @pytest.fixture(scope="session")

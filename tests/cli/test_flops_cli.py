@@ -1,22 +1,12 @@
 """`tfseg flops` prints one JSON object; bad input gets one clear line and a non-zero exit."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
-
-def tfseg(*args):
-    command = [sys.executable, "-m", "tfseg.cli.main", *args]
-    return subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=300)
-
-
-def test_flops_prints_one_json_object_with_the_papers_count():
-    result = tfseg(
+def test_flops_prints_one_json_object_with_the_papers_count(run_tfseg):
+    result = run_tfseg(
         "flops", "--encoder=shufflenet", "--decoder=skipnet",
         "--height=360", "--width=640", "--num_classes=20",
     )  # fmt: skip
@@ -38,15 +28,15 @@ def test_flops_prints_one_json_object_with_the_papers_count():
         (["--encoder=vgg16", "--decoder=unet", "--variant=16s"], "unknown option(s) variant"),
     ],
 )
-def test_bad_flags_fail_with_a_clear_message_and_no_traceback(args, message):
-    result = tfseg("flops", *args)
+def test_bad_flags_fail_with_a_clear_message_and_no_traceback(run_tfseg, args, message):
+    result = run_tfseg("flops", *args)
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
 
 
-def test_unknown_command_lists_the_commands():
-    result = tfseg("flop")
+def test_unknown_command_lists_the_commands(run_tfseg):
+    result = run_tfseg("flop")
     assert result.returncode == 2
     assert "unknown command 'flop'" in result.stderr and "flops" in result.stderr

@@ -1,4 +1,5 @@
-"""Small data sets made on the fly: a synthetic Cityscapes-layout set and a custom one."""
+"""Small data sets made on the fly: a synthetic Cityscapes-layout set (the shared `synthetic_set`
+of tests/conftest.py) and a custom one."""
 
 import glob
 import json
@@ -9,7 +10,6 @@ import cv2
 import numpy as np
 import pytest
 
-from tfseg.data import synthesize_scenes
 from tfseg.io import write_png
 
 # Tiny but every scene still has a road, buildings, sky and objects.
@@ -23,11 +23,9 @@ CUSTOM_CLASSES = [
 
 
 @pytest.fixture(scope="session")
-def synthetic_dir(tmp_path_factory):
+def synthetic_dir(synthetic_set):
     """A read-only synthetic Cityscapes set shared by the tests (copy it before changing it)."""
-    out = str(tmp_path_factory.mktemp("synthetic") / "cityscapes")
-    synthesize_scenes(out, **SYNTH, workers=1)
-    return out
+    return synthetic_set(**SYNTH)
 
 
 @pytest.fixture

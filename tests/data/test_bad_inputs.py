@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfseg.data import list_examples, load_dataset
-from tfseg.data.check_dataset import check_dataset
+from tfseg.data import check_dataset, list_examples, load_dataset
 from tfseg.errors import ConfigError, DataError
 
 from .conftest import files

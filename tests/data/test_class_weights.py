@@ -7,7 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from tfseg.data.class_weights import class_weights, weights_from_counts
+from tfseg.data import class_weights
+from tfseg.data.weights import weights_from_counts
 from tfseg.errors import ConfigError, DataError
 from tfseg.io import write_png
 

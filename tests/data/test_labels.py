@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from cityscapesscripts.helpers.labels import id2label, labels, trainId2label
 
-from tfseg.data import cityscapes_lookup, dataset_info
+from tfseg.data import dataset_info
+from tfseg.data.info import cityscapes_lookup
 from tfseg.errors import DataError
 
 

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tfseg.data import cityscapes_lookup, render_scene, synthesize_scenes
+from tfseg.data import synthesize_scenes
+from tfseg.data.info import cityscapes_lookup
+from tfseg.data.synthetic import render_scene
 from tfseg.errors import ConfigError
 from tfseg.io import image_header
 

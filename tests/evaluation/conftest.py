@@ -1,28 +1,69 @@
-"""A tiny synthetic Cityscapes set, predictions made from its ground truth, and comparisons."""
+"""A tiny synthetic Cityscapes set, predictions made from its ground truth, comparisons, and the
+tiny models and custom data set the evaluation tests run on."""
 
 import glob
+import json
 import math
 import os
 
 import cv2
+import keras
 import numpy as np
 import pytest
 
-from tfseg.data import cityscapes_lookup, dataset_info, synthesize_scenes
-from tfseg.evaluation import ConfusionMatrix, InstanceStats, compute_metrics, prediction_path
+from tfseg.data import dataset_info
+from tfseg.data.info import cityscapes_lookup
+from tfseg.evaluation import ConfusionMatrix, compute_metrics
+from tfseg.evaluation.instance_stats import InstanceStats
+from tfseg.evaluation.prediction_files import prediction_path
 from tfseg.io import write_png
 
 # 4 val images, labels at 64x128: models run at 32x64, so logits are upsampled 2x.
 SYNTH = {"num_train": 0, "num_val": 4, "height": 64, "width": 128, "seed": 3}
+# Half the label resolution, so the logits are upsampled to the labels.
+HEIGHT, WIDTH = SYNTH["height"] // 2, SYNTH["width"] // 2
 TOLERANCE = 1e-4
 
 
 @pytest.fixture(scope="session")
-def synthetic_dir(tmp_path_factory):
+def synthetic_dir(synthetic_set):
     """Read-only synthetic Cityscapes set shared by the tests of this folder."""
-    out = str(tmp_path_factory.mktemp("eval_synthetic") / "cityscapes")
-    synthesize_scenes(out, **SYNTH, workers=1)
-    return out
+    return synthetic_set(**SYNTH)
+
+
+def pixel_model(num_classes, seed=0):
+    """A random per-pixel colour classifier with stride-2 logits: untrained, but it predicts
+    many classes, so every metric is exercised."""
+    init = keras.initializers.RandomNormal(stddev=1.0, seed=seed)
+    inputs = keras.Input((HEIGHT, WIDTH, 3))
+    x = keras.layers.Rescaling(1 / 64.0, offset=-2.0)(inputs)
+    x = keras.layers.Conv2D(
+        16, 3, strides=2, padding="same", activation="relu", kernel_initializer=init
+    )(x)
+    logits = keras.layers.Conv2D(num_classes, 1, kernel_initializer=init, bias_initializer=init)(x)
+    return keras.Model(inputs, logits)
+
+
+def make_custom(root, count=2, height=48, width=64):
+    """A custom data set of 8x8 blocks with values 0, 1, 7 and an ignored block."""
+    rng = np.random.default_rng(0)
+    os.makedirs(os.path.join(root, "images", "val", "sub"))
+    os.makedirs(os.path.join(root, "labels", "val", "sub"))
+    classes = [
+        {"name": "background", "color": [0, 0, 0]},
+        {"name": "red", "color": [255, 0, 0]},
+        {"name": "blue", "color": [0, 0, 255], "id": 7},
+    ]
+    with open(os.path.join(root, "dataset.json"), "w") as f:
+        json.dump({"name": "blocks", "classes": classes}, f)
+    colors = np.array([[90, 90, 90], [230, 20, 20], [20, 20, 230]], np.uint8)
+    for k in range(count):
+        blocks = np.kron(rng.integers(0, 3, (height // 8, width // 8)), np.ones((8, 8), int))
+        label = np.array([0, 1, 7], np.uint8)[blocks]
+        label[:8, :8] = 255
+        write_png(os.path.join(root, "images", "val", "sub", f"img{k}.png"), colors[blocks])
+        write_png(os.path.join(root, "labels", "val", "sub", f"img{k}.png"), label)
+    return root
 
 
 def ground_truths(data_dir, split="val"):

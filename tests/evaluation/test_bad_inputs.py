@@ -17,8 +17,7 @@ from tfseg.evaluation import (
 )
 from tfseg.io import write_png
 
-from .conftest import ground_truths, write_predictions
-from .test_evaluate_model import HEIGHT, WIDTH, make_custom, pixel_model
+from .conftest import HEIGHT, WIDTH, ground_truths, make_custom, pixel_model, write_predictions
 
 
 def perfect(train_ids, rng):
@@ -164,7 +163,7 @@ def test_table_shows_nan_as_na():
 
 
 def test_read_errors_while_iterating_become_data_errors():
-    from tfseg.evaluation.evaluate_model import _iterate
+    from tfseg.evaluation.evaluator import _iterate
 
     def broken(x):
         check = tf.debugging.Assert(False, [tf.constant("label file gt/x.png: truncated")])

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as official
 
-from tfseg.evaluation import ConfusionMatrix, InstanceStats, compute_metrics
+from tfseg.evaluation import ConfusionMatrix, compute_metrics
+from tfseg.evaluation.instance_stats import InstanceStats
 
 nan = float("nan")
 
@@ -54,7 +55,7 @@ def test_keep_void_predictions_are_misses_not_false_positives():
     assert m["iou"]["a"] == pytest.approx(5 / (5 + 1 + 3))  # FN includes the 2 void predictions
     assert m["iou"]["b"] == pytest.approx(4 / (4 + 1 + 1))  # FP excludes the void ground truth
     assert m["pixel_accuracy"] == pytest.approx(9 / 13)
-    # The original framework's metric counted void ground truth as FP (reference §5):
+    # The original framework's metric took FP over every ground-truth row, void included:
     assert m["iou"]["b"] != pytest.approx(4 / (4 + 7 + 1))
 
 

@@ -6,13 +6,13 @@ import math
 import os
 
 import cv2
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import tfseg
-from tfseg.data import dataset_info, load_eval_dataset
+from tfseg.data import dataset_info, load_eval_dataset, open_split
+from tfseg.errors import ConfigError
 from tfseg.evaluation import (
     ConfusionMatrix,
     compute_metrics,
@@ -21,25 +21,8 @@ from tfseg.evaluation import (
     run_official_evaluation,
     write_metrics_json,
 )
-from tfseg.io import write_png
 
-from .conftest import SYNTH, assert_metrics_close
-
-# Half the label resolution (64x128), so the logits are upsampled to the labels.
-HEIGHT, WIDTH = SYNTH["height"] // 2, SYNTH["width"] // 2
-
-
-def pixel_model(num_classes, seed=0):
-    """A random per-pixel colour classifier with stride-2 logits: untrained, but it predicts
-    many classes, so every metric is exercised."""
-    init = keras.initializers.RandomNormal(stddev=1.0, seed=seed)
-    inputs = keras.Input((HEIGHT, WIDTH, 3))
-    x = keras.layers.Rescaling(1 / 64.0, offset=-2.0)(inputs)
-    x = keras.layers.Conv2D(
-        16, 3, strides=2, padding="same", activation="relu", kernel_initializer=init
-    )(x)
-    logits = keras.layers.Conv2D(num_classes, 1, kernel_initializer=init, bias_initializer=init)(x)
-    return keras.Model(inputs, logits)
+from .conftest import HEIGHT, SYNTH, WIDTH, assert_metrics_close, make_custom, pixel_model
 
 
 @pytest.fixture(scope="module")
@@ -175,23 +158,24 @@ def test_cli_outputs(synthetic_dir, tmp_path, capsys):
         assert word in table
 
 
-def make_custom(root, count=2, height=48, width=64):
-    """A custom data set of 8x8 blocks with values 0, 1, 7 and an ignored block."""
-    rng = np.random.default_rng(0)
-    os.makedirs(os.path.join(root, "images", "val", "sub"))
-    os.makedirs(os.path.join(root, "labels", "val", "sub"))
-    classes = [
-        {"name": "background", "color": [0, 0, 0]},
-        {"name": "red", "color": [255, 0, 0]},
-        {"name": "blue", "color": [0, 0, 255], "id": 7},
-    ]
-    with open(os.path.join(root, "dataset.json"), "w") as f:
-        json.dump({"name": "blocks", "classes": classes}, f)
-    colors = np.array([[90, 90, 90], [230, 20, 20], [20, 20, 230]], np.uint8)
-    for k in range(count):
-        blocks = np.kron(rng.integers(0, 3, (height // 8, width // 8)), np.ones((8, 8), int))
-        label = np.array([0, 1, 7], np.uint8)[blocks]
-        label[:8, :8] = 255
-        write_png(os.path.join(root, "images", "val", "sub", f"img{k}.png"), colors[blocks])
-        write_png(os.path.join(root, "labels", "val", "sub", f"img{k}.png"), label)
-    return root
+def test_an_opened_split_gives_the_same_metrics_as_its_folder(synthetic_dir, tmp_path):
+    model = pixel_model(19)
+    options = dict(height=HEIGHT, width=WIDTH, progress=False)
+    from_folder = evaluate_model(model, synthetic_dir, "val", **options)
+    val = open_split(synthetic_dir, "val")
+    predictions_dir = str(tmp_path / "predictions")
+    from_split = evaluate_model(model, val, predictions_dir=predictions_dir, **options)
+    np.testing.assert_array_equal(from_split["confusion_matrix"], from_folder["confusion_matrix"])
+    assert_metrics_close(from_split, from_folder, tolerance=0)
+    official = run_official_evaluation(predictions_dir, val)
+    np.testing.assert_array_equal(official["confusion_matrix"], from_split["confusion_matrix"])
+    first = evaluate_model(model, val, max_images=2, **options)
+    labels = [example["label"].numpy() for example in load_eval_dataset(val, max_images=2)]
+    assert first["num_images"] == 2
+    assert first["confusion_matrix"].sum() == sum(int((y != 255).sum()) for y in labels)
+    with pytest.raises(ConfigError, match="keep_void=True does not match"):
+        evaluate_model(pixel_model(20), val, keep_void=True, **options)
+    void = evaluate_model(
+        pixel_model(20), open_split(synthetic_dir, "val", keep_void=True), **options
+    )
+    assert void["confusion_matrix"].shape == (20, 20)

@@ -1,11 +1,11 @@
-"""Shared helpers of the training tests: a tiny synthetic Cityscapes set, `tfseg` subprocesses
-(single runs and multi-worker clusters on 127.0.0.1) and the training state of a checkpoint."""
+"""Shared helpers of the training tests: multi-worker clusters of `tfseg` subprocesses on
+127.0.0.1 and the training state of a checkpoint. The synthetic set (`tiny_cityscapes`) and the
+CLI runners (`run_tfseg`, `start_tfseg`) are the shared ones of tests/conftest.py."""
 
 import json
 import os
 import socket
 import subprocess
-import sys
 import time
 
 import keras
@@ -13,39 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfseg.data import class_weights, synthesize_scenes
 from tfseg.model_dir import ModelDir
-
-# 4 train images (one global batch of 4), 2 val images, at the size the tests train at.
-TINY = {"num_train": 4, "num_val": 2, "height": 64, "width": 128, "seed": 0}
-# Subprocesses: quiet TensorFlow, unbuffered output (so a timed-out run still shows its log).
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
-ENV.pop("TF_CONFIG", None)
-
-
-@pytest.fixture(scope="session")
-def tiny_cityscapes(tmp_path_factory):
-    """A read-only synthetic Cityscapes set (`TINY`); copy it before changing it.
-
-    The class-weight cache is written here once, so runs sharing the set only read it.
-    """
-    out = str(tmp_path_factory.mktemp("tiny") / "cityscapes")
-    synthesize_scenes(out, **TINY, workers=1)
-    class_weights(out)
-    return out
-
-
-def tfseg_command(*args):
-    """The argv of `tfseg <args>` run by this interpreter (no dependence on PATH)."""
-    return [sys.executable, "-m", "tfseg.cli.main", *args]
-
-
-def run_tfseg(*args, timeout=300, env=None):
-    """Runs `tfseg <args>` to the end; a `subprocess.CompletedProcess` with text output."""
-    command = tfseg_command(*args)
-    return subprocess.run(
-        command, check=False, capture_output=True, text=True, env=env or ENV, timeout=timeout
-    )
 
 
 def free_ports(count):
@@ -72,28 +40,30 @@ class Processes:
     """`tfseg` subprocesses started together, waited for with one deadline, never left behind.
 
     Output goes to files in `log_dir` (pipes could fill up and block a worker that the others
-    wait for in a collective).
+    wait for in a collective). `start_tfseg` is the fixture of tests/conftest.py.
     """
 
-    def __init__(self, log_dir):
+    def __init__(self, log_dir, start_tfseg):
         self.log_dir = str(log_dir)
+        self.start_tfseg = start_tfseg
         self.running = {}
         self.timed_out = set()
         os.makedirs(self.log_dir, exist_ok=True)
 
-    def start(self, name, args, env=None):
+    def start(self, name, args, extra_env=None):
         path = os.path.join(self.log_dir, name)
         with open(f"{path}.out", "w") as out, open(f"{path}.err", "w") as err:
             # The child keeps its own copies of the two files.
-            command = tfseg_command(*args)
-            self.running[name] = subprocess.Popen(command, env=env or ENV, stdout=out, stderr=err)
+            self.running[name] = self.start_tfseg(
+                *args, extra_env=extra_env, stdout=out, stderr=err
+            )
 
     def start_cluster(self, name, args, workers=2):
         """`workers` processes of `--strategy=multi_worker`, named `<name>-<index>`."""
         ports = free_ports(workers)
         for index in range(workers):
-            env = {**ENV, "TF_CONFIG": tf_config(ports, index)}
-            self.start(f"{name}-{index}", [*args, "--strategy=multi_worker"], env=env)
+            extra_env = {"TF_CONFIG": tf_config(ports, index)}
+            self.start(f"{name}-{index}", [*args, "--strategy=multi_worker"], extra_env=extra_env)
 
     def wait(self, timeout):
         """Waits for all, killing those still running after `timeout` seconds.
@@ -132,9 +102,9 @@ class Processes:
 
 
 @pytest.fixture
-def processes(tmp_path):
+def processes(tmp_path, start_tfseg):
     """A `Processes` whose stragglers are killed at the end of the test, whatever happens."""
-    group = Processes(tmp_path / "process-logs")
+    group = Processes(tmp_path / "process-logs", start_tfseg)
     try:
         yield group
     finally:

@@ -21,7 +21,8 @@ change one channel's kernel gradient by a few percent. Measured over all 24 orde
 one device (ShuffleNet): per-tensor <= 4.6%, gradient norm <= 0.4%, update norm <= 2.3%, while
 BatchNorm statistics stay <= 3e-5 and the loss <= 3e-7. Adam's first update, about -lr sign(g),
 amplifies such differences where g is near 0. Real distribution bugs are far outside: a loss
-scaled by the replica count (stack-notes rule 2) gives 100%, unsynchronized BatchNorm 270%.
+scaled by the replica count (a scalar mean loss, averaged twice: docs/design-notes.md, "Losses
+return one value per image") gives 100%, unsynchronized BatchNorm 270%.
 
 Each strategy runs in its own `tfseg train` subprocess (two MirroredStrategies in one process
 conflict); all four processes run at once to keep the wall time down.
@@ -73,7 +74,7 @@ UPDATE_NORM_TOLERANCE = 0.1
 
 
 @pytest.fixture(scope="module")
-def runs(tiny_cityscapes, tmp_path_factory):
+def runs(tiny_cityscapes, start_tfseg, tmp_path_factory):
     """Model dirs and finished processes of the default, mirrored and multi-worker runs."""
     root = tmp_path_factory.mktemp("distributed")
     model_dirs = {name: str(root / name) for name in ["default", *DISTRIBUTED]}
@@ -82,7 +83,7 @@ def runs(tiny_cityscapes, tmp_path_factory):
         return ["train", *ONE_STEP, f"--data_dir={tiny_cityscapes}",
                 f"--model_dir={model_dirs[name]}", *extra]  # fmt: skip
 
-    group = Processes(root / "logs")
+    group = Processes(root / "logs", start_tfseg)
     try:
         group.start("default", args("default"))
         group.start("mirrored", args("mirrored", "--strategy=mirrored", "--cpu_replicas=2"))

@@ -11,11 +11,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfseg.data import synthesize_scenes
-
-from .conftest import ENV, tfseg_command
-from .conftest import run_tfseg as tfseg
-
 # One worker runs the whole module, so its module-scoped runs happen once.
 pytestmark = pytest.mark.xdist_group("train_cli")
 MODEL = ["--encoder=shufflenet", "--decoder=skipnet", "--height=64", "--width=128"]
@@ -27,17 +22,15 @@ def train_args(data_dir, model_dir, *extra):
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synthetic")
-    synthesize_scenes(str(root), num_train=16, num_val=3, height=64, width=128, seed=0, workers=1)
-    return str(root)
+def data_dir(synthetic_set):
+    return synthetic_set(num_train=16, num_val=3, height=64, width=128, seed=0)
 
 
 @pytest.fixture(scope="module")
-def trained(data_dir, tmp_path_factory):
+def trained(data_dir, run_tfseg, tmp_path_factory):
     """A model trained for 2 epochs, shared by the evaluate / predict / resume tests."""
     model_dir = str(tmp_path_factory.mktemp("run") / "model")
-    result = tfseg(*train_args(data_dir, model_dir, "--epochs=2"))
+    result = run_tfseg(*train_args(data_dir, model_dir, "--epochs=2"))
     assert result.returncode == 0, result.stderr
     return model_dir, result
 
@@ -67,10 +60,10 @@ def test_train_writes_checkpoints_best_model_history_and_tensorboard(trained):
     assert {"loss", "learning_rate", "miou", "iou/road", "input", "prediction"} <= tags
 
 
-def test_evaluate_writes_metrics_equal_to_the_official_script(trained, tmp_path):
+def test_evaluate_writes_metrics_equal_to_the_official_script(trained, run_tfseg, tmp_path):
     model_dir, _ = trained
     predictions = tmp_path / "predictions"
-    result = tfseg("evaluate", f"--model_dir={model_dir}", f"--predictions_dir={predictions}",
+    result = run_tfseg("evaluate", f"--model_dir={model_dir}", f"--predictions_dir={predictions}",
                    "--official", "--noprogress")  # fmt: skip
     assert result.returncode == 0, result.stderr
     metrics = json.load(open(os.path.join(model_dir, "metrics.json")))
@@ -85,9 +78,9 @@ def test_evaluate_writes_metrics_equal_to_the_official_script(trained, tmp_path)
     assert len(written) == 3 and all(f.endswith("_pred_labelIds.png") for f in written)
 
 
-def test_predict_writes_coloured_predictions_and_overlays(trained, data_dir, tmp_path):
+def test_predict_writes_coloured_predictions_and_overlays(trained, data_dir, run_tfseg, tmp_path):
     model_dir, _ = trained
-    result = tfseg("predict", f"--model_dir={model_dir}", f"--output_dir={tmp_path / 'out'}",
+    result = run_tfseg("predict", f"--model_dir={model_dir}", f"--output_dir={tmp_path / 'out'}",
                    f"--input={os.path.join(data_dir, 'leftImg8bit', 'val')}")  # fmt: skip
     assert result.returncode == 0, result.stderr
     written = sorted(f for _, _, files in os.walk(tmp_path / "out") for f in files)
@@ -96,12 +89,12 @@ def test_predict_writes_coloured_predictions_and_overlays(trained, data_dir, tmp
     assert sum(f.endswith("_overlay.png") for f in written) == 3
 
 
-def test_a_killed_run_resumes_after_the_last_finished_epoch(data_dir, tmp_path):
+def test_a_killed_run_resumes_after_the_last_finished_epoch(
+    data_dir, run_tfseg, start_tfseg, tmp_path
+):
     model_dir = str(tmp_path / "model")
     args = train_args(data_dir, model_dir, "--epochs=3", "--batch_size=2", "--steps_per_epoch=4")
-    process = subprocess.Popen(
-        tfseg_command(*args), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    process = start_tfseg(*args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     state = os.path.join(model_dir, "checkpoints", "checkpoint")
     try:
         deadline = time.time() + 240
@@ -115,7 +108,7 @@ def test_a_killed_run_resumes_after_the_last_finished_epoch(data_dir, tmp_path):
     finished = int(tf.train.latest_checkpoint(os.path.dirname(state)).rsplit("-", 1)[1])
     assert finished < 3
 
-    result = tfseg(*args)
+    result = run_tfseg(*args)
     assert result.returncode == 0, result.stderr
     assert f"resuming {model_dir} after epoch {finished}/3" in result.stdout
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -127,14 +120,14 @@ def test_a_killed_run_resumes_after_the_last_finished_epoch(data_dir, tmp_path):
     assert set(os.listdir(os.path.join(model_dir, "best"))) == {"model.keras", "metrics.json"}
 
 
-def test_a_diverging_loss_stops_and_keeps_the_last_good_checkpoint(trained, tmp_path):
+def test_a_diverging_loss_stops_and_keeps_the_last_good_checkpoint(trained, run_tfseg, tmp_path):
     source, _ = trained
     model_dir = str(tmp_path / "model")
     # Continue a copy of the trained run with an absurd learning rate: the weights overflow.
     subprocess.run(["cp", "-r", source, model_dir], check=True)
     data_dir = json.load(open(os.path.join(model_dir, "config.json")))["train"]["data_dir"]
     before = open(os.path.join(model_dir, "checkpoints", "checkpoint")).read()
-    result = tfseg(*train_args(data_dir, model_dir, "--epochs=3", "--learning_rate=1e30"))
+    result = run_tfseg(*train_args(data_dir, model_dir, "--epochs=3", "--learning_rate=1e30"))
     assert result.returncode == 2
     assert "the loss became nan" in result.stderr or "the loss became inf" in result.stderr
     assert "last good checkpoint (epoch 2)" in result.stderr
@@ -163,50 +156,52 @@ BAD = [
 
 
 @pytest.mark.parametrize("extra, message", BAD, ids=[m.split(":")[0][:30] for _, m in BAD])
-def test_bad_flags_fail_clearly_and_write_nothing(data_dir, tmp_path, extra, message):
+def test_bad_flags_fail_clearly_and_write_nothing(data_dir, run_tfseg, tmp_path, extra, message):
     model_dir = tmp_path / "model"
-    result = tfseg(*train_args(data_dir, str(model_dir), "--epochs=1"), *extra)
+    result = run_tfseg(*train_args(data_dir, str(model_dir), "--epochs=1"), *extra)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert not model_dir.exists() or not any(model_dir.iterdir())
 
 
-def test_a_pretrained_file_of_another_network_is_refused(data_dir, tmp_path):
+def test_a_pretrained_file_of_another_network_is_refused(data_dir, run_tfseg, tmp_path):
     weights = tmp_path / "other.npz"
     np.savez(weights, **{"dense_1/kernel": np.zeros((3, 3), "float32")})
     model_dir = tmp_path / "model"
-    result = tfseg(*train_args(data_dir, str(model_dir), "--epochs=1", f"--pretrained={weights}"))
+    result = run_tfseg(
+        *train_args(data_dir, str(model_dir), "--epochs=1", f"--pretrained={weights}")
+    )
     assert result.returncode == 2
     assert str(weights) in result.stderr and "Traceback" not in result.stderr
     assert not model_dir.exists()
 
 
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
-def test_mixed_precision_trains_with_finite_losses(data_dir, tmp_path, precision):
+def test_mixed_precision_trains_with_finite_losses(data_dir, run_tfseg, tmp_path, precision):
     model_dir = str(tmp_path / "model")
     extra = ["--epochs=1", "--steps_per_epoch=2", f"--precision={precision}"]
-    result = tfseg(*train_args(data_dir, model_dir, *extra))
+    result = run_tfseg(*train_args(data_dir, model_dir, *extra))
     assert result.returncode == 0, result.stderr
     history = [json.loads(line) for line in open(os.path.join(model_dir, "history.jsonl"))]
     assert np.isfinite(history[0]["loss"])
 
 
-def test_missing_data_dir_and_empty_split_are_named(empty_split_dir, tmp_path):
-    missing = tfseg(*train_args(str(tmp_path / "nowhere"), str(tmp_path / "m1"), "--epochs=1"))
+def test_missing_data_dir_and_empty_split_are_named(empty_split_dir, run_tfseg, tmp_path):
+    missing = run_tfseg(*train_args(str(tmp_path / "nowhere"), str(tmp_path / "m1"), "--epochs=1"))
     assert missing.returncode == 2 and "nowhere" in missing.stderr
-    empty = tfseg(*train_args(empty_split_dir, str(tmp_path / "m2"), "--epochs=1"))
+    empty = run_tfseg(*train_args(empty_split_dir, str(tmp_path / "m2"), "--epochs=1"))
     assert empty.returncode == 2 and "train" in empty.stderr
     for result in (missing, empty):
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "m1").exists() and not (tmp_path / "m2").exists()
 
 
-def test_a_model_dir_holding_another_model_is_refused(trained, data_dir):
+def test_a_model_dir_holding_another_model_is_refused(trained, data_dir, run_tfseg):
     model_dir, _ = trained
     config = open(os.path.join(model_dir, "config.json")).read()
     other = [a.replace("shufflenet", "mobilenet") for a in train_args(data_dir, model_dir)]
-    result = tfseg(*other, "--epochs=3")
+    result = run_tfseg(*other, "--epochs=3")
     assert result.returncode == 2
     assert "holds a different model (encoder: 'shufflenet' there, 'mobilenet' now)" in result.stderr
     assert open(os.path.join(model_dir, "config.json")).read() == config

@@ -14,16 +14,15 @@ import sys
 
 from absl import flags
 
+# Neither module imports TensorFlow (tfseg.data imports its pipelines on first use only), so
+# `tfseg data --help` and its usage errors take a fraction of a second, and --helpfull does not
+# list TensorFlow's own flags.
+from tfseg.data.info import ANNOTATIONS
+from tfseg.data.weights import METHODS
 from tfseg.errors import ConfigError
 
 FLAGS = flags.FLAGS
 SUBCOMMANDS = ("synth", "weights", "check")
-# Copies of tfseg.data.scan_examples.ANNOTATIONS and tfseg.data.class_weights.METHODS: importing
-# any tfseg.data module loads TensorFlow, so `tfseg data --help` and its usage errors would take
-# seconds instead of a fraction of one, and --helpfull would list TensorFlow's own flags.
-# tests/data/test_cli.py checks that the copies match.
-ANNOTATIONS = ("fine", "coarse")
-METHODS = ("enet", "median")
 
 flags.DEFINE_string("data_dir", None, "weights, check: the data set's root folder.")
 flags.DEFINE_string("split", None, "weights (default train), check (default all): the split.")
@@ -79,7 +78,7 @@ def synth():
 
 
 def weights():
-    from tfseg.data.class_weights import class_weights
+    from tfseg.data import class_weights
 
     result = class_weights(
         _data_dir(), FLAGS.split or "train", FLAGS.method, FLAGS.c,
@@ -90,7 +89,7 @@ def weights():
 
 
 def check():
-    from tfseg.data.check_dataset import check_dataset
+    from tfseg.data import check_dataset
 
     if FLAGS.annotation and not FLAGS.split:
         raise ConfigError("--annotation needs --split")

@@ -16,33 +16,59 @@ The contract of the pipelines:
 * `load_dataset(...)` yields `(image, label)`: float32 `[B, H, W, 3]` RGB in 0..255 (models
   normalize internally) and int32 `[B, H, W]` train ids 0..N-1, ignore = 255.
 * `load_eval_dataset(...)` yields dicts of single examples with labels at full resolution.
-* Bad files never train silently: `list_examples` and the pipelines raise `tfseg.errors.DataError`
-  naming the file, and errors met while iterating name it too; `check_dataset` lists every problem.
+* `open_split(data_dir, split)` resolves a split once (its `DatasetInfo`, its sorted examples,
+  their headers checked); the pipelines, `class_weights` and `tfseg.evaluation` take the `Split`
+  it returns as well as a folder.
+* Bad files never train silently: `list_examples`, `open_split` and the pipelines raise
+  `tfseg.errors.DataError` naming the file, and errors met while iterating name it too;
+  `check_dataset` lists every problem.
+
+What each module holds:
+
+    info.py                 `dataset_info` -> `DatasetInfo` (classes, label table, and every fact
+                            that depends on the format); `cityscapes_lookup`, `detect_format`
+    dataset_json.py         `read_dataset_json`: the `dataset.json` of a custom data set
+    examples.py             `find_examples` (pairs and problems), `list_examples` (pairs or raise)
+    header_checks.py        `header_problems`: what the files' headers reveal, without decoding
+    splits.py               `open_split` -> `Split`; `as_split` for functions taking either form
+    example_ops.py          tf.data ops on one example: read, map labels, resize, augment
+    training_pipeline.py    `load_dataset`
+    evaluation_pipeline.py  `load_eval_dataset`
+    weights.py              `class_weights` (ENet / median frequency), cached as JSON
+    readers.py              OpenCV readers of label and image files, for the two below
+    checker.py              `check_dataset` -> `DatasetReport`
+    synthetic/              `synthesize_scenes`: procedural Cityscapes-format street scenes
+
+Only the user verbs are exported here, and they are imported on first use, so that importing a
+module of this package (e.g. for its choice tuples) does not import TensorFlow; the other names
+are imported from their modules, e.g. `from tfseg.data.splits import Split`.
 """
 
-from tfseg.data.augment_example import augment_example
-from tfseg.data.check_dataset import DatasetReport, check_dataset
-from tfseg.data.cityscapes_lookup import cityscapes_lookup
-from tfseg.data.class_weights import class_weights
-from tfseg.data.dataset_info import DatasetInfo, dataset_info
-from tfseg.data.list_examples import list_examples
-from tfseg.data.load_dataset import load_dataset
-from tfseg.data.load_eval_dataset import load_eval_dataset
-from tfseg.data.synthetic import render_scene, synthesize_scenes
-from tfseg.labels import IGNORE_VALUE
+import importlib
 
-__all__ = [
-    "IGNORE_VALUE",
-    "DatasetInfo",
-    "DatasetReport",
-    "augment_example",
-    "check_dataset",
-    "cityscapes_lookup",
-    "class_weights",
-    "dataset_info",
-    "list_examples",
-    "load_dataset",
-    "load_eval_dataset",
-    "render_scene",
-    "synthesize_scenes",
-]
+_PUBLIC = {
+    "IGNORE_VALUE": "tfseg.labels",
+    "DatasetInfo": "tfseg.data.info",
+    "check_dataset": "tfseg.data.checker",
+    "class_weights": "tfseg.data.weights",
+    "dataset_info": "tfseg.data.info",
+    "list_examples": "tfseg.data.examples",
+    "load_dataset": "tfseg.data.training_pipeline",
+    "load_eval_dataset": "tfseg.data.evaluation_pipeline",
+    "open_split": "tfseg.data.splits",
+    "synthesize_scenes": "tfseg.data.synthetic",
+}
+
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tfseg.data' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -12,25 +12,38 @@ counted on evaluated ground truth only (not on void, unlike the original framewo
 class that is neither present nor predicted, and means skip NaN. iIoU needs Cityscapes
 `*_instanceIds.png` files; custom data sets report class (and, if they define categories,
 category) scores only, with NaN iIoU.
+
+`evaluate`, `evaluate_model` and `run_official_evaluation` take a data set's folder and a split
+name, or a `tfseg.data.open_split(...)` `Split`.
+
+What each module holds:
+
+    evaluator.py           `evaluate` (any segmenter) and `evaluate_model` (a Keras model)
+    confusion_matrix.py    `ConfusionMatrix`: streaming counts over train ids
+    instance_stats.py      `InstanceStats`: the instance-weighted counts of iIoU
+    metrics.py             `compute_metrics`: IoU, category IoU, iIoU, pixel accuracy
+    metrics_table.py       `format_metrics_table`: the command line's table
+    metrics_json.py        `write_metrics_json`: strict JSON, written atomically
+    prediction_files.py    `prediction_path`: where a prediction PNG goes
+    official.py            `run_official_evaluation`: cityscapesscripts' own evaluation
+
+Only the user verbs are exported here; the other names are imported from their modules, e.g.
+`from tfseg.evaluation.instance_stats import InstanceStats`.
 """
 
-from tfseg.evaluation.compute_metrics import compute_metrics
 from tfseg.evaluation.confusion_matrix import ConfusionMatrix
-from tfseg.evaluation.evaluate_model import evaluate, evaluate_model
-from tfseg.evaluation.format_metrics_table import format_metrics_table
-from tfseg.evaluation.instance_stats import InstanceStats
-from tfseg.evaluation.prediction_path import prediction_path
-from tfseg.evaluation.run_official_evaluation import run_official_evaluation
-from tfseg.evaluation.write_metrics_json import write_metrics_json
+from tfseg.evaluation.evaluator import evaluate, evaluate_model
+from tfseg.evaluation.metrics import compute_metrics
+from tfseg.evaluation.metrics_json import write_metrics_json
+from tfseg.evaluation.metrics_table import format_metrics_table
+from tfseg.evaluation.official import run_official_evaluation
 
 __all__ = [
     "ConfusionMatrix",
-    "InstanceStats",
     "compute_metrics",
     "evaluate",
     "evaluate_model",
     "format_metrics_table",
-    "prediction_path",
     "run_official_evaluation",
     "write_metrics_json",
 ]

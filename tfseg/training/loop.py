@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfseg.data import class_weights, dataset_info, list_examples, load_dataset
+from tfseg.data import class_weights, load_dataset, open_split
 from tfseg.errors import ConfigError, TfsegError
 from tfseg.evaluation import evaluate_model
 from tfseg.losses import SegmentationLoss
@@ -84,19 +84,13 @@ def _learning_rate(config, steps_per_epoch):
     return config.learning_rate
 
 
-def _loss_function(config, info):
+def _loss_function(config, train_split):
     """The run's `SegmentationLoss`, unreduced: `loss(labels, logits)` is `[B]`, one value per
     image, which `make_step_function` averages over the global batch."""
     weights = None
     if config.loss == "weighted":
-        result = class_weights(
-            config.data_dir,
-            config.train_split,
-            method=config.class_weighting,
-            keep_void=config.keep_void,
-            annotation=config.annotation,
-        )
-        weights = [result["weights"][name] for name in info.class_names]
+        result = class_weights(train_split, method=config.class_weighting)
+        weights = [result["weights"][name] for name in train_split.info.class_names]
     return SegmentationLoss(config.loss, class_weights=weights, reduction=None)
 
 
@@ -136,7 +130,13 @@ def train(config, *, progress=True):
         `seconds`, `images_per_second`.
     """
     start_time = time.time()
-    info = dataset_info(config.data_dir, keep_void=config.keep_void)
+    # Each split is opened once: its example list, in the order every epoch reads (and that a
+    # resumed run reads again), is fixed here, and its file headers are checked once.
+    train_split = open_split(
+        config.data_dir, config.train_split, annotation=config.annotation,
+        keep_void=config.keep_void, validate=False,
+    )  # fmt: skip
+    info = train_split.info
     model_dir = ModelDir(config.model_dir)
     identity = config.model_identity(info.class_names)
     model_dir.check_identity(identity)  # before anything is built or written
@@ -144,9 +144,13 @@ def train(config, *, progress=True):
     chief = is_chief(strategy)
     keras.mixed_precision.set_global_policy(config.precision)
 
-    examples = list_examples(config.data_dir, config.train_split, annotation=config.annotation)
-    steps_per_epoch = _steps_per_epoch(config, len(examples), strategy)
-    loss_function = _loss_function(config, info)
+    steps_per_epoch = _steps_per_epoch(config, len(train_split), strategy)
+    train_split = train_split.validate()
+    # Only the chief validates (and writes the TensorBoard images of the validation split).
+    val_split = None
+    if chief:
+        val_split = open_split(config.data_dir, config.val_split, keep_void=config.keep_void)
+    loss_function = _loss_function(config, train_split)
 
     model, optimizer = build_model_and_optimizer(
         config, info.num_classes, steps_per_epoch, strategy
@@ -176,11 +180,11 @@ def train(config, *, progress=True):
     if chief:
         model_dir.write_config(identity, config.to_dict(), info)
 
-    summaries = TrainingSummaries(model_dir.logs, info) if chief else None
+    summaries = TrainingSummaries(model_dir.logs, val_split) if chief else None
     step_function = make_step_function(model, optimizer, loss_function, strategy, config)
     images_seen, train_seconds = 0, 0.0
     for current in range(resumed_from, config.epochs):
-        iterator = iter(_epoch_dataset(config, strategy, current, first=current == resumed_from))
+        iterator = iter(_epoch_dataset(config, strategy, train_split, current))
         if progress and chief:
             print(f"Epoch {current + 1}/{config.epochs}")
         epoch_start, losses = time.time(), []
@@ -209,7 +213,7 @@ def train(config, *, progress=True):
 
         record = {"epoch": current + 1, "loss": float(np.mean(losses))}
         if (current + 1) % config.eval_every == 0 or current + 1 == config.epochs:
-            record.update(_validate(model, model_dir, config, chief, summaries, current + 1))
+            record.update(_validate(model, val_split, config, summaries, current + 1))
             metrics = record.pop("val_metrics", None)
             if chief and record["val_miou"] > best_miou.numpy():
                 best_miou.assign(record["val_miou"])
@@ -256,16 +260,15 @@ def build_model_and_optimizer(config, num_classes, steps_per_epoch, strategy):
     return model, optimizer
 
 
-def _epoch_dataset(config, strategy, epoch_index, *, first):
+def _epoch_dataset(config, strategy, train_split, epoch_index):
     """The training batches of one epoch, sharded over the strategy's workers.
 
-    A new seed per epoch gives the same data order with or without an interruption; the files
-    are validated once, in the first epoch this process runs.
+    Every epoch reads the same opened (and already checked) `train_split`, shuffled with a seed
+    of its own: the data order of an epoch is the same with or without an interruption.
     """
     return strategy.distribute_datasets_from_function(
         lambda context: load_dataset(
-            config.data_dir,
-            config.train_split,
+            train_split,
             height=config.height,
             width=config.width,
             batch_size=config.batch_size,
@@ -273,11 +276,8 @@ def _epoch_dataset(config, strategy, epoch_index, *, first):
             augment=config.augment,
             scale_range=config.scale_range,
             photometric=config.photometric,
-            keep_void=config.keep_void,
             seed=config.seed * 1000 + epoch_index,
-            annotation=config.annotation,
             input_context=context,
-            validate=first,
         )
     )
 
@@ -326,18 +326,13 @@ def make_step_function(model, optimizer, loss_function, strategy, config):
     return step_function
 
 
-def _validate(model, model_dir, config, chief, summaries, epoch_number):
-    """Validation metrics at the labels' resolution (chief only; others get NaN)."""
-    if not chief:
+def _validate(model, val_split, config, summaries, epoch_number):
+    """Validation metrics at the labels' resolution (chief only: others, which have no
+    `val_split`, get NaN)."""
+    if val_split is None:
         return {"val_miou": float("nan")}
     metrics = evaluate_model(
-        model,
-        config.data_dir,
-        config.val_split,
-        height=config.height,
-        width=config.width,
-        keep_void=config.keep_void,
-        progress=False,
+        model, val_split, height=config.height, width=config.width, progress=False
     )
     if summaries:
         summaries.validation(epoch_number, metrics, model, config)

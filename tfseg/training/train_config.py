@@ -17,9 +17,9 @@ A field without a default is a required flag.
 
 import dataclasses
 
-from tfseg.data.class_weights import METHODS
-from tfseg.data.load_dataset import AUGMENTATIONS
-from tfseg.data.scan_examples import ANNOTATIONS
+from tfseg.data.info import ANNOTATIONS
+from tfseg.data.training_pipeline import AUGMENTATIONS
+from tfseg.data.weights import METHODS
 from tfseg.errors import ConfigError, check_int
 from tfseg.losses import LOSSES
 from tfseg.training.make_strategy import STRATEGIES

@@ -14,10 +14,15 @@ IMAGES = 3
 class TrainingSummaries:
     """Writes `logs/train` (loss, weight decay, learning rate per step) and `logs/val` (mIoU,
     pixel accuracy, category mIoU, iIoU, per-class IoU, and input / ground truth / prediction
-    images coloured with the data set's palette, e.g. the official Cityscapes colours)."""
+    images coloured with the data set's palette, e.g. the official Cityscapes colours).
 
-    def __init__(self, logdir, info):
-        self.info = info
+    The images are the first ones of `val_split`, the `Split` (from `tfseg.data.open_split`)
+    that the run validates on.
+    """
+
+    def __init__(self, logdir, val_split):
+        self.val_split = val_split
+        self.info = val_split.info
         self.train_writer = tf.summary.create_file_writer(os.path.join(logdir, "train"))
         self.val_writer = tf.summary.create_file_writer(os.path.join(logdir, "val"))
 
@@ -44,13 +49,8 @@ class TrainingSummaries:
     def _samples(self, model, config):
         """The first validation images at the network's resolution, with their colourings."""
         dataset = load_eval_dataset(
-            config.data_dir,
-            config.val_split,
-            height=config.height,
-            width=config.width,
-            keep_void=config.keep_void,
-            validate=False,
-        ).take(IMAGES)
+            self.val_split.head(IMAGES), height=config.height, width=config.width
+        )
         inputs, truths, predictions = [], [], []
         for example in dataset:
             image = example["image"]

@@ -2,11 +2,8 @@
 
 import tensorflow as tf
 
-from tfseg.data.augment_example import augment_example
-from tfseg.data.dataset_info import CITYSCAPES, dataset_info
-from tfseg.data.read_example import read_example
-from tfseg.data.resize_example import resize_example
-from tfseg.data.validate_examples import validated_examples
+from tfseg.data.example_ops import augment_example, read_example, resize_example
+from tfseg.data.splits import as_split
 from tfseg.errors import ConfigError, check_int, is_int
 
 AUGMENTATIONS = ("none", "standard")
@@ -14,7 +11,7 @@ AUGMENTATIONS = ("none", "standard")
 
 def load_dataset(
     data_dir,
-    split,
+    split=None,
     *,
     height=512,
     width=1024,
@@ -42,7 +39,9 @@ def load_dataset(
     error naming the file: nothing is silently trained on.
 
     Args:
-        data_dir: data set root, Cityscapes layout or custom (`dataset.json`), auto-detected.
+        data_dir: data set root, Cityscapes layout or custom (`dataset.json`), auto-detected; or
+            a `Split` from `open_split` (then `split` may be left out), whose example list is
+            read as it is.
         split: "train", "val", "test", or "train_extra" (Cityscapes coarse) / any custom split.
         height, width: network input size.
         batch_size: the global batch size; with `input_context` each pipeline batches its share.
@@ -52,14 +51,16 @@ def load_dataset(
             (label padding = ignore) and horizontal flip, jointly on image and label.
         scale_range: (min, max) random scale relative to `height x width`.
         photometric: brightness / contrast / saturation jitter (needs training=True).
-        keep_void: train void as class N (19 for Cityscapes, the original's 20th class).
+        keep_void: train void as class N (19 for Cityscapes, the original's 20th class); a
+            `Split` has it from `open_split`.
         seed: makes shuffling, augmentation and element order reproducible; None = random.
         shuffle_buffer: elements of the (file-name) shuffle buffer; default all files.
         repeat: None repeats iff training; True/False force it.
         input_context: a `tf.distribute.InputContext` (`distribute_datasets_from_function`):
             shards the files by input pipeline and batches the per-replica size.
         annotation: Cityscapes "fine" or "coarse"; default coarse only for train_extra.
-        validate: read every file header first and raise `DataError` naming bad files.
+        validate: read every file header first and raise `DataError` naming bad files (a
+            `Split` that `open_split` checked is not checked again).
 
     Returns:
         A `tf.data.Dataset` of `(image, label)`, prefetched, auto-shard policy DATA.
@@ -77,9 +78,11 @@ def load_dataset(
     augmenting = augment == "standard" or photometric
     if augmenting and not training:
         raise ConfigError("augmentation (augment='standard' or photometric) needs training=True")
-    info = dataset_info(data_dir, keep_void=keep_void)
-    examples = validated_examples(info, data_dir, split, annotation=annotation, validate=validate)
-    png_images = info.format == CITYSCAPES
+    opened = as_split(
+        data_dir, split, annotation=annotation, keep_void=keep_void, validate=validate
+    )
+    info, examples = opened.info, opened.examples
+    png_images = info.png_images
 
     per_batch = batch_size
     files = tf.data.Dataset.from_tensor_slices(([e[0] for e in examples], [e[1] for e in examples]))

@@ -2,16 +2,14 @@
 
 import tensorflow as tf
 
-from tfseg.data.dataset_info import CITYSCAPES, dataset_info
-from tfseg.data.map_label import map_label
-from tfseg.data.read_example import read_example, read_instance
-from tfseg.data.validate_examples import validated_examples
+from tfseg.data.example_ops import map_label, read_example, read_instance
+from tfseg.data.splits import as_split
 from tfseg.errors import check_int
 
 
 def load_eval_dataset(
     data_dir,
-    split,
+    split=None,
     *,
     height=None,
     width=None,
@@ -33,12 +31,14 @@ def load_eval_dataset(
         image_path, label_path: string `[1]`.
 
     Args:
-        data_dir: data set root (Cityscapes layout or custom), auto-detected.
+        data_dir: data set root (Cityscapes layout or custom), auto-detected; or a `Split` from
+            `open_split` (then `split` may be left out).
         split: e.g. "val".
         height, width: network input size, or None (the default) for the image as stored.
         keep_void: map void to class N instead of 255 (as in `load_dataset`).
         annotation: Cityscapes "fine" or "coarse"; default coarse only for train_extra.
-        validate: check every file header first (raises `DataError` naming bad files).
+        validate: check every file header first (raises `DataError` naming bad files); a
+            `Split` that `open_split` checked is not checked again.
         max_images: only the first this many examples.
 
     Returns:
@@ -51,15 +51,17 @@ def load_eval_dataset(
     resize = height is not None or width is not None
     if resize:
         height, width = check_int("height", height, minimum=1), check_int("width", width, minimum=1)
-    info = dataset_info(data_dir, keep_void=keep_void)
-    examples = validated_examples(info, data_dir, split, annotation=annotation, validate=validate)
+    opened = as_split(
+        data_dir, split, annotation=annotation, keep_void=keep_void, validate=validate
+    )
+    info, examples = opened.info, opened.examples
     if max_images is not None:
         examples = examples[: check_int("max_images", max_images, minimum=1)]
-    png_images = info.format == CITYSCAPES
+    png_images = info.png_images
     table = tf.constant(info.lookup_table())
     # "" marks a missing instance file; Cityscapes then falls back to the label ids.
     instances = [e[2] or "" for e in examples]
-    use_label_ids = info.format == CITYSCAPES
+    use_label_ids = info.instance_metrics
 
     def load(image_path, label_path, instance_path):
         image, raw_label = read_example(image_path, label_path, png_images=png_images)

@@ -10,14 +10,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfseg.data.dataset_info import CITYSCAPES, dataset_info
-from tfseg.data.load_eval_dataset import load_eval_dataset
-from tfseg.data.scan_examples import scan_examples
-from tfseg.errors import ConfigError, DataError
-from tfseg.evaluation.compute_metrics import compute_metrics
+from tfseg.data.evaluation_pipeline import load_eval_dataset
+from tfseg.data.splits import as_split
+from tfseg.errors import ConfigError, DataError, check_int
 from tfseg.evaluation.confusion_matrix import ConfusionMatrix
 from tfseg.evaluation.instance_stats import InstanceStats
-from tfseg.evaluation.prediction_path import prediction_path
+from tfseg.evaluation.metrics import compute_metrics
+from tfseg.evaluation.prediction_files import prediction_path
 from tfseg.inference import Segmenter
 from tfseg.io import write_png
 
@@ -29,7 +28,7 @@ _MAX_PENDING_WRITES = 4
 def evaluate(
     segment,
     data_dir,
-    split="val",
+    split=None,
     *,
     keep_void=False,
     predictions_dir=None,
@@ -50,8 +49,9 @@ def evaluate(
 
     Args:
         segment: `segment(images) -> class ids` (tensor or numpy).
-        data_dir: data set root (Cityscapes layout or custom).
-        split: the split to evaluate, e.g. "val".
+        data_dir: data set root (Cityscapes layout or custom), or a `Split` from `open_split`
+            (which carries its split, annotation and keep_void).
+        split: the split to evaluate; default "val".
         keep_void: the segmenter predicts a last "void" class (20 for Cityscapes). Void
             predictions are written as label id 0 (the data set's ignore value for custom data)
             and count as misses of the ground-truth class, never as false positives; void
@@ -74,23 +74,18 @@ def evaluate(
         >>> runtime = tfseg.runtimes.load_runtime("runs/x/export/tflite/model_float.tflite")
         >>> metrics = evaluate(runtime.segment, "data/cityscapes", "val")
     """
-    info = dataset_info(data_dir, keep_void=keep_void)
-    dataset = load_eval_dataset(
-        data_dir, split, keep_void=keep_void, annotation=annotation, max_images=max_images
-    )
-    scan = scan_examples(data_dir, split, annotation=annotation)
-    examples = scan.examples[:max_images] if max_images else scan.examples
-    use_instances = (
-        info.format == CITYSCAPES
-        and any(info.has_instances)
-        and all(instance for _, _, instance in examples)
-    )
+    opened = as_split(data_dir, split, default="val", annotation=annotation, keep_void=keep_void)
+    if max_images is not None:
+        opened = opened.head(check_int("max_images", max_images, minimum=1))
+    info = opened.info
+    dataset = load_eval_dataset(opened)
+    use_instances = info.instance_metrics and opened.has_all_instances
     confusion = ConfusionMatrix(info.num_classes, info.ignore_value)
     instance_stats = InstanceStats(info.num_classes) if use_instances else None
     label_ids = np.asarray(info.train_id_to_label_id, np.uint8)
     bar = None
     if progress:
-        bar = keras.utils.Progbar(len(examples), stateful_metrics=["mIoU"], unit_name="image")
+        bar = keras.utils.Progbar(len(opened), stateful_metrics=["mIoU"], unit_name="image")
 
     start = time.perf_counter()
     count = 0
@@ -108,7 +103,7 @@ def evaluate(
                 instance_stats.update(example["instance"][0].numpy(), prediction)
             if writer is not None:
                 path = prediction_path(
-                    predictions_dir, example["label_path"][0].numpy().decode(), scan.label_dir
+                    predictions_dir, example["label_path"][0].numpy().decode(), opened.label_dir
                 )
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 pending.append(writer.submit(write_png, path, label_ids[prediction]))
@@ -128,7 +123,7 @@ def evaluate(
     return metrics
 
 
-def evaluate_model(model, data_dir, split="val", *, height, width, **options):
+def evaluate_model(model, data_dir, split=None, *, height, width, **options):
     """Evaluates a Keras model: `evaluate` with `Segmenter(model)` at `height` x `width`.
 
     Each image is resized to `height` x `width` for the network; its logits are then resized
@@ -141,7 +136,7 @@ def evaluate_model(model, data_dir, split="val", *, height, width, **options):
     Args:
         model: a Keras model mapping RGB 0..255 `[1, height, width, 3]` to logits
             `[1, h, w, num_classes]` (any h, w: they are resized).
-        data_dir, split: as for `evaluate`.
+        data_dir, split: as for `evaluate` (a folder and a split name, or a `Split`).
         height, width: network input size.
         **options: `keep_void`, `predictions_dir`, `progress`, `annotation`, `max_images`, as
             for `evaluate`.
@@ -159,10 +154,13 @@ def evaluate_model(model, data_dir, split="val", *, height, width, **options):
         >>> metrics = evaluate_model(model, "data/cityscapes", "val", height=512, width=1024)
         >>> print(format_metrics_table(metrics))
     """
-    info = dataset_info(data_dir, keep_void=options.get("keep_void", False))
-    _check_model(model, info, height, width)
+    opened = as_split(
+        data_dir, split, default="val", annotation=options.pop("annotation", None),
+        keep_void=options.pop("keep_void", False), validate=False,
+    )  # fmt: skip
+    _check_model(model, opened.info, height, width)
     segmenter = Segmenter(model, input_size=(height, width))
-    return evaluate(segmenter, data_dir, split, **options)
+    return evaluate(segmenter, opened, **options)  # which checks the headers
 
 
 def _prediction(segment, image, label, info):

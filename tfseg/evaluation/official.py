@@ -9,18 +9,18 @@ import threading
 
 import numpy as np
 
-from tfseg.data.dataset_info import CITYSCAPES, dataset_info
-from tfseg.data.list_examples import format_problems
-from tfseg.data.scan_examples import FINE, scan_examples
+from tfseg.data.examples import format_problems
+from tfseg.data.info import FINE
+from tfseg.data.splits import as_split
 from tfseg.errors import ConfigError, DataError
 from tfseg.evaluation.instance_stats import InstanceStats
-from tfseg.evaluation.prediction_path import prediction_path
+from tfseg.evaluation.prediction_files import prediction_path
 
 # The official script keeps its settings in a module-level object; one evaluation at a time.
 _LOCK = threading.Lock()
 
 
-def run_official_evaluation(predictions_dir, data_dir, split="val", *, keep_void=False):
+def run_official_evaluation(predictions_dir, data_dir, split=None, *, keep_void=False):
     """Evaluates label-id prediction PNGs with `evalPixelLevelSemanticLabeling.evaluateImgLists`.
 
     Each ground truth `<city>_<seq>_<frame>_gtFine_labelIds.png` of the split is paired with
@@ -31,8 +31,9 @@ def run_official_evaluation(predictions_dir, data_dir, split="val", *, keep_void
 
     Args:
         predictions_dir: folder of prediction PNGs holding Cityscapes label ids.
-        data_dir: a Cityscapes-layout data set (real or synthetic).
-        split: the split the predictions are for (fine annotation).
+        data_dir: a Cityscapes-layout data set (real or synthetic), or a `Split` of one from
+            `open_split` (fine annotation; it carries its keep_void).
+        split: the split the predictions are for (fine annotation); default "val".
         keep_void: only shapes the returned `confusion_matrix`: with True it is 20x20, and its
             last row / column gather every label id that is not one of the 19 classes.
 
@@ -52,19 +53,19 @@ def run_official_evaluation(predictions_dir, data_dir, split="val", *, keep_void
         ...                predictions_dir="preds")
         >>> run_official_evaluation("preds", "data/cityscapes", "val")["miou"]
     """
-    info = dataset_info(data_dir, keep_void=keep_void)
-    if info.format != CITYSCAPES:
+    opened = as_split(
+        data_dir, split, default="val", annotation=FINE, keep_void=keep_void, validate=False
+    )
+    info = opened.info
+    if not info.official_evaluation:
         raise ConfigError(
-            f"{data_dir}: the official evaluation needs a Cityscapes-layout data set, not a "
-            f"{info.format} one"
+            f"{opened.data_dir}: the official evaluation needs a Cityscapes-layout data set, "
+            f"not a {info.format} one"
         )
     if not os.path.isdir(predictions_dir):
         raise DataError(f"{predictions_dir}: predictions folder not found")
-    scan = scan_examples(data_dir, split, annotation=FINE)
-    if scan.problems:
-        raise DataError(format_problems(scan.problems, f"split {split!r} of {data_dir}"))
-    ground_truths = [label for _, label, _ in scan.examples]
-    predictions = _find_predictions(predictions_dir, ground_truths, scan.label_dir)
+    ground_truths = [label for _, label, _ in opened.examples]
+    predictions = _find_predictions(predictions_dir, ground_truths, opened.label_dir)
     with_instances = all(
         os.path.isfile(label.replace("labelIds", "instanceIds")) for label in ground_truths
     )

@@ -1,9 +1,7 @@
-"""Checks the headers of every listed file before a pipeline is built (cheap: no decoding)."""
+"""The problems that the headers of a split's files reveal (cheap: nothing is decoded)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
-from tfseg.data.dataset_info import CITYSCAPES
-from tfseg.data.list_examples import format_problems, list_examples
 from tfseg.errors import DataError
 from tfseg.io import image_header
 
@@ -11,7 +9,7 @@ from tfseg.io import image_header
 _THREADS = 8
 
 
-def validate_examples(examples, *, png_images=True):
+def header_problems(examples, *, png_images=True):
     """Lists the problems that the headers of `examples` reveal.
 
     For each `(image, label, instance)`: each file is a complete image (PNG: signature and closing
@@ -20,7 +18,7 @@ def validate_examples(examples, *, png_images=True):
 
     Args:
         examples: from `list_examples`.
-        png_images: images must be PNG (Cityscapes).
+        png_images: images must be PNG (`DatasetInfo.png_images`).
 
     Returns:
         list of (path, message); empty when every file looks right.
@@ -87,17 +85,3 @@ def _label_format_message(header):
     elif header.color in ("RGB", "RGBA"):
         message += " (map colours to class values first)"
     return message
-
-
-def validated_examples(info, data_dir, split, *, annotation=None, validate=True):
-    """`list_examples`, then (if `validate`) a `DataError` naming every file with a bad header.
-
-    Both pipelines call this before building their graph, so a bad file fails fast with its name
-    instead of deep inside `tf.data`.
-    """
-    examples = list_examples(data_dir, split, annotation=annotation)
-    if validate:
-        problems = validate_examples(examples, png_images=info.format == CITYSCAPES)
-        if problems:
-            raise DataError(format_problems(problems, f"split {split!r} of {data_dir}"))
-    return examples

@@ -9,10 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from tfseg.data.dataset_info import dataset_info
-from tfseg.data.list_examples import list_examples
-from tfseg.data.read_label_file import read_label_file
-from tfseg.data.scan_examples import resolve_annotation
+from tfseg.data.readers import read_label_file
+from tfseg.data.splits import as_split
 from tfseg.errors import ConfigError, DataError
 from tfseg.io import atomic_write
 
@@ -30,7 +28,7 @@ _log = logging.getLogger(__name__)
 
 
 def class_weights(
-    data_dir, split="train", method="enet", c=1.02, *, keep_void=False, annotation=None, cache=True
+    data_dir, split=None, method="enet", c=1.02, *, keep_void=False, annotation=None, cache=True
 ):
     """Per-class loss weights computed from the label files of a split.
 
@@ -43,8 +41,9 @@ def class_weights(
     unchanged.
 
     Args:
-        data_dir: data set root (Cityscapes layout or custom).
-        split: the split to count, normally "train".
+        data_dir: data set root (Cityscapes layout or custom), or a `Split` from `open_split`
+            (which carries its split, annotation and keep_void).
+        split: the split to count; default "train".
         method: "enet" (the original's) or "median".
         c: the ENet constant (> 1; 1.02 in ENet and the original).
         keep_void: count void as the last class, as the original did.
@@ -74,13 +73,15 @@ def class_weights(
         or not math.isfinite(c)
     ):
         raise ConfigError(f"c must be a number > 1 (so that every ln(c + p) > 0), got {c!r}")
-    info = dataset_info(data_dir, keep_void=keep_void)
-    annotation = resolve_annotation(info.format, split, annotation)
-    examples = list_examples(data_dir, split, annotation=annotation)
-    label_paths = [label for _, label, _ in examples]
-    digest = _digest(data_dir, label_paths)
-    suffix = ".void" if keep_void else ""
-    cache_path = os.path.join(data_dir, f"class_weights.{split}.{annotation}{suffix}.json")
+    opened = as_split(
+        data_dir, split, default="train", annotation=annotation, keep_void=keep_void,
+        validate=False,
+    )  # fmt: skip
+    info, split, annotation = opened.info, opened.name, opened.annotation
+    label_paths = [label for _, label, _ in opened.examples]
+    digest = _digest(opened.data_dir, label_paths)
+    suffix = ".void" if info.keep_void else ""
+    cache_path = os.path.join(opened.data_dir, f"class_weights.{split}.{annotation}{suffix}.json")
 
     counts = _read_cache(cache_path, digest, info.class_names) if cache else None
     if counts is None:
@@ -91,7 +92,7 @@ def class_weights(
         **({"c": float(c)} if method == "enet" else {}),
         "split": split,
         "annotation": annotation,
-        "keep_void": keep_void,
+        "keep_void": info.keep_void,
         "num_files": len(label_paths),
         "files_digest": digest,
         "class_names": list(info.class_names),

@@ -18,7 +18,7 @@ def compute_metrics(
 
     * IoU_c = TP / (TP + FP + FN) with TP = M[c, c], FN = the rest of row c (a pixel predicted as
       void is a miss), FP = column c over the rows of `E` only (ignored / void ground truth is not a
-      false positive; the original framework counted it, see the reference §5). NaN when the
+      false positive; the original framework's metric counted it as one). NaN when the
       denominator is 0 (class absent and never predicted).
     * Means skip NaN entries, and are NaN if every entry is NaN.
     * Category IoU: the same with the classes of a category merged (a road pixel predicted as

@@ -7,13 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
-from cityscapesscripts.helpers.labels import id2label
 
-from tfseg.data.dataset_info import CITYSCAPES, dataset_info
-from tfseg.data.read_dataset_json import read_dataset_json
-from tfseg.data.read_label_file import read_image_file, read_label_file
-from tfseg.data.scan_examples import CITYSCAPES_SPLITS, COARSE, FINE, scan_examples
-from tfseg.data.validate_examples import pair_problems
+from tfseg.data.examples import find_examples
+from tfseg.data.header_checks import pair_problems
+from tfseg.data.info import FINE, dataset_info
+from tfseg.data.readers import read_image_file, read_label_file
 from tfseg.errors import TfsegError
 from tfseg.labels import IGNORE_VALUE
 
@@ -122,23 +120,19 @@ def check_dataset(data_dir, split=None, *, annotation=None, progress=None):
         report.problems.append((data_dir, str(error).removeprefix(f"{data_dir}: ")))
         return report
     report.format, report.class_names = info.format, info.class_names
-    report.value_names = _value_names(info)
-    try:
-        jobs = [(split, annotation)] if split else _splits(data_dir, info.format)
-    except TfsegError as error:
-        report.problems.append((data_dir, str(error)))
-        return report
+    report.value_names = info.value_names()
+    jobs = [(split, annotation)] if split else _splits(data_dir, info)
     if not jobs:
         report.problems.append((data_dir, "no splits found"))
     scans = []
     for name, kind in jobs:
         try:
-            scans.append(scan_examples(data_dir, name, annotation=kind))
+            scans.append(find_examples(data_dir, name, annotation=kind, info=info))
         except TfsegError as error:
             report.problems.append((data_dir, str(error)))
     total, done = sum(len(s.examples) for s in scans), 0
     table = info.lookup_table()
-    png_images = info.format == CITYSCAPES
+    png_images = info.png_images
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
         for scan in scans:
             report.problems += scan.problems
@@ -165,37 +159,29 @@ def check_dataset(data_dir, split=None, *, annotation=None, progress=None):
     return report
 
 
-def _splits(data_dir, data_format):
-    def subdirs(*parts):
-        folder = os.path.join(data_dir, *parts)
+def _splits(data_dir, info):
+    """(split, annotation) of every split folder: those under the image folder and the fine
+    label folder (except the splits with coarse labels only), then those with coarse labels."""
+
+    def subdirs(folder):
+        folder = os.path.join(data_dir, folder)
         return (
             {d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d))}
             if os.path.isdir(folder)
             else set()
         )
 
-    if data_format == CITYSCAPES:
-        fine = subdirs("leftImg8bit") | subdirs("gtFine")
-        fine.discard("train_extra")  # coarse only
-        order = {name: i for i, name in enumerate(CITYSCAPES_SPLITS)}
-        key = lambda s: (order.get(s, len(order)), s)  # noqa: E731
-        return [(s, FINE) for s in sorted(fine, key=key)] + [
-            (s, COARSE) for s in sorted(subdirs("gtCoarse"), key=key)
-        ]
-    spec = read_dataset_json(data_dir)
-    return [(s, None) for s in sorted(subdirs(spec["image_dir"]) | subdirs(spec["label_dir"]))]
-
-
-def _value_names(info):
-    names = {}
-    for value, train_id in enumerate(info.lookup):
-        if train_id < 0:
-            continue
-        if info.format == CITYSCAPES:
-            names[value] = id2label[value].name
-        else:
-            names[value] = info.class_names[train_id] if train_id < info.num_classes else "ignore"
-    return names
+    order = {name: i for i, name in enumerate(info.known_splits)}
+    key = lambda s: (order.get(s, len(order)), s)  # noqa: E731
+    jobs = []
+    for annotation in info.annotations:
+        image_folder, label_folder = info.folders(annotation)
+        names = subdirs(label_folder)
+        if annotation == FINE:
+            names |= subdirs(image_folder)
+            names = {s for s in names if info.default_annotation(s) == FINE}
+        jobs += [(s, annotation) for s in sorted(names, key=key)]
+    return jobs
 
 
 def _check_pair(example, table, png_images):

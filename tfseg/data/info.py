@@ -1,13 +1,17 @@
-"""What a data set contains: its format, classes, colours and the label-value table."""
+"""What a data set contains: its format, classes, colours, label-value table and file layout.
+
+Every fact that depends on the format (Cityscapes or custom) is a field or a property of
+`DatasetInfo`; the rest of the package reads those instead of testing the format itself.
+"""
 
 import dataclasses
 import os
+from typing import NamedTuple
 
 import numpy as np
-from cityscapesscripts.helpers.labels import trainId2label
+from cityscapesscripts.helpers.labels import id2label, labels, trainId2label
 
-from tfseg.data.cityscapes_lookup import NUM_CITYSCAPES_CLASSES, UNKNOWN, cityscapes_lookup
-from tfseg.data.read_dataset_json import DATASET_JSON, read_dataset_json
+from tfseg.data.dataset_json import DATASET_JSON, read_dataset_json
 from tfseg.errors import DataError
 from tfseg.labels import IGNORE_VALUE
 
@@ -15,6 +19,30 @@ CITYSCAPES = "cityscapes"
 CUSTOM = "custom"
 VOID_NAME = "void"
 VOID_COLOR = (0, 0, 0)
+# The annotations of a split: Cityscapes has fine (gtFine) and coarse (gtCoarse) labels.
+FINE = "fine"
+COARSE = "coarse"
+ANNOTATIONS = (FINE, COARSE)
+CITYSCAPES_SPLITS = ("train", "val", "test", "train_extra")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+# The 19 evaluated classes; every other label is void.
+NUM_CITYSCAPES_CLASSES = 19
+# Marks a value that is not a label id at all (e.g. 34..255 in a labelIds PNG).
+UNKNOWN = -1
+
+
+class SplitLayout(NamedTuple):
+    """Where the files of one split are, relative to the data set's root.
+
+    `<image_dir>/**/<name><image suffix>` pairs with `<label_dir>/**/<name><label_suffix>`, and
+    with `<label_dir>/**/<name><instance_suffix>` when that exists (None: no instance files).
+    """
+
+    image_dir: str
+    label_dir: str
+    image_suffixes: tuple
+    label_suffix: str
+    instance_suffix: str | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +66,9 @@ class DatasetInfo:
             value that is not in the table (the pipeline raises on those).
         keep_void: whether void / ignored pixels are trained as the last class.
         ignore_value: the value of ignored pixels in the labels the pipeline yields (255).
+        image_folder, label_folder: the folders under `root` that hold one sub-folder of images
+            / labels per split (Cityscapes: leftImg8bit and gtFine, gtCoarse for coarse labels;
+            custom: the JSON's `image_dir` and `label_dir`).
     """
 
     format: str
@@ -51,6 +82,8 @@ class DatasetInfo:
     lookup: tuple
     keep_void: bool = False
     ignore_value: int = IGNORE_VALUE
+    image_folder: str = "leftImg8bit"
+    label_folder: str = "gtFine"
 
     @property
     def category_names(self):
@@ -65,6 +98,78 @@ class DatasetInfo:
     def lookup_table(self):
         """`lookup` as an int32 numpy array of shape [256]."""
         return np.asarray(self.lookup, dtype=np.int32)
+
+    @property
+    def png_images(self):
+        """Whether images must be PNG (Cityscapes); custom images may also be JPEG."""
+        return self.format == CITYSCAPES
+
+    @property
+    def instance_metrics(self):
+        """Whether labels come with Cityscapes instance ids, from which iIoU is computed.
+
+        The ids are those of `*_instanceIds.png`; where that file is missing, the label ids
+        stand in (non-instance pixels hold their label id in Cityscapes' instance images).
+        """
+        return self.format == CITYSCAPES and any(self.has_instances)
+
+    @property
+    def official_evaluation(self):
+        """Whether cityscapesscripts' own evaluation can score this data set's predictions."""
+        return self.format == CITYSCAPES
+
+    @property
+    def annotations(self):
+        """The annotations a split may have: fine and coarse (Cityscapes), or fine only."""
+        return ANNOTATIONS if self.format == CITYSCAPES else (FINE,)
+
+    @property
+    def known_splits(self):
+        """The split names of the format, in their natural order (none for custom data)."""
+        return CITYSCAPES_SPLITS if self.format == CITYSCAPES else ()
+
+    def default_annotation(self, split):
+        """The annotation read when none is given: coarse for Cityscapes' train_extra (which
+        has only coarse labels), fine otherwise."""
+        return COARSE if (self.format == CITYSCAPES and split == "train_extra") else FINE
+
+    def folders(self, annotation=FINE):
+        """`(image folder, label folder)` under `root`, each with one sub-folder per split."""
+        if self.format == CITYSCAPES and annotation == COARSE:
+            return self.image_folder, "gtCoarse"
+        return self.image_folder, self.label_folder
+
+    def split_layout(self, split, annotation=FINE):
+        """The `SplitLayout` of `split`: its folders (relative to `root`) and file suffixes.
+
+        Cityscapes: `leftImg8bit/<split>/**/<name>_leftImg8bit.png` and
+        `gtFine/<split>/**/<name>_gtFine_labelIds.png` (and `_instanceIds.png`), `gtCoarse` /
+        `_gtCoarse_` for coarse. Custom: `<image_dir>/<split>/**/<name>.png|jpg|jpeg` and
+        `<label_dir>/<split>/**/<name>.png`.
+        """
+        image_folder, label_folder = self.folders(annotation)
+        image_dir, label_dir = os.path.join(image_folder, split), os.path.join(label_folder, split)
+        if self.format == CITYSCAPES:
+            return SplitLayout(
+                image_dir, label_dir, ("_leftImg8bit.png",), f"_{label_folder}_labelIds.png",
+                f"_{label_folder}_instanceIds.png",
+            )  # fmt: skip
+        return SplitLayout(image_dir, label_dir, IMAGE_EXTENSIONS, ".png", None)
+
+    def value_names(self):
+        """Label-file value -> name, for the values in the table: the Cityscapes label name,
+        or the class name ("ignore" for the ignore value) of a custom data set."""
+        names = {}
+        for value, train_id in enumerate(self.lookup):
+            if train_id < 0:
+                continue
+            if self.format == CITYSCAPES:
+                names[value] = id2label[value].name
+            else:
+                names[value] = (
+                    self.class_names[train_id] if train_id < self.num_classes else "ignore"
+                )
+        return names
 
 
 def detect_format(data_dir):
@@ -161,13 +266,14 @@ def _custom_info(root, keep_void):
     has_instances = [False] * len(names)
     return _frozen_info(
         CUSTOM, root, spec["name"], names, colors, categories, has_instances, label_ids, table,
-        keep_void,
+        keep_void, image_folder=spec["image_dir"], label_folder=spec["label_dir"],
     )  # fmt: skip
 
 
 def _frozen_info(
-    data_format, root, name, names, colors, categories, has_instances, label_ids, table, keep_void
-):
+    data_format, root, name, names, colors, categories, has_instances, label_ids, table, keep_void,
+    **folders,
+):  # fmt: skip
     """A `DatasetInfo` from per-class lists and a 256-entry lookup array (all made hashable)."""
     return DatasetInfo(
         format=data_format,
@@ -180,4 +286,34 @@ def _frozen_info(
         train_id_to_label_id=tuple(label_ids),
         lookup=tuple(int(v) for v in table),
         keep_void=keep_void,
+        **folders,
     )
+
+
+def cityscapes_lookup(keep_void=False):
+    """A 256-entry table mapping every uint8 labelId to its trainId.
+
+    The 19 evaluated classes get trainIds 0..18, every other official label id (0..6, 9, 10, 14..16,
+    18, 29, 30) gets the ignore value 255, or 19 with `keep_void=True` (the original framework
+    trained void as a 20th class). Values that are not Cityscapes label ids (34..255) map to -1, so
+    the caller can reject the file instead of training on garbage.
+
+    Args:
+        keep_void: map void labels to class 19 instead of 255.
+
+    Returns:
+        `np.ndarray` of shape `[256]`, dtype int32.
+
+    Example:
+        >>> table = cityscapes_lookup()
+        >>> int(table[7]), int(table[26]), int(table[0]), int(table[40])  # road, car, unlabeled, ?
+        (0, 13, 255, -1)
+    """
+    table = np.full(256, UNKNOWN, dtype=np.int32)
+    void = NUM_CITYSCAPES_CLASSES if keep_void else IGNORE_VALUE
+    for label in labels:
+        if label.id < 0:  # 'license plate' is never written to labelIds PNGs
+            continue
+        train_id = label.trainId
+        table[label.id] = train_id if 0 <= train_id < NUM_CITYSCAPES_CLASSES else void
+    return table
