@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Quiet TensorFlow's C++ start-up noise (CUDA plugin "errors" on a CPU machine) everywhere.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: install test test-fast lint format train evaluate predict flops-table clean
+.PHONY: install test test-fast lint format train evaluate predict flops-table benchmark clean
 
 # ---- the main job ---------------------------------------------------------------------------
 # make train ENCODER=shufflenet DECODER=skipnet               built-in synthetic data, ~6 min on 2 cores
@@ -47,7 +47,7 @@ install: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[test,lint,onnx]'
+	$(BIN)/python -m pip install -e '.[test,lint,onnx,openvino]'
 	touch $@
 
 # The suite runs under this machine's TensorFlow default, then the tests marked `platform`
@@ -90,6 +90,36 @@ $(SYNTHETIC)/.complete: | install
 
 flops-table: install
 	$(BIN)/python benchmarks/flops_table.py
+
+# ---- the leaderboard (docs/benchmarking.md) ------------------------------------------------
+# make benchmark: every RTSeg pair at both paper sizes on the fastest runtimes, interleaved, plus
+# SkipNet-ShuffleNet's resolution sweep (RTSeg Fig. 8); rows are appended to benchmarks/results/
+# and merged into benchmarks/results/leaderboard.md, README's leaderboard, a CSV and plots.
+# ~20 min on 2 cores. BENCH_MODEL_DIRS=runs/a,runs/b adds trained models (with their mIoU).
+BENCH_PAIRS    ?= skipnet:shufflenet skipnet:mobilenet unet:shufflenet unet:mobilenet \
+                  unet:resnet18 dilation:shufflenet dilation:mobilenet
+BENCH_RUNTIMES ?= openvino,frozen_graph,onnxruntime,function
+BENCH_SIZES    ?= 360x640,512x1024
+BENCH_SWEEP    ?= 256x512,360x640,512x1024,720x1280,1024x2048
+BENCH_FLAGS    ?= --warmup=3 --iterations=10 --rounds=2 --timed=model
+BENCH_MODEL_DIRS ?=
+RESULTS        ?= benchmarks/results
+
+benchmark: install
+	set -e; for pair in $(BENCH_PAIRS); do \
+	    $(BIN)/tfseg benchmark run --decoder=$${pair%%:*} --encoder=$${pair##*:} --num_classes=19 \
+	        --runtimes=$(BENCH_RUNTIMES) --sizes=$(BENCH_SIZES) $(BENCH_FLAGS) \
+	        --results=$(RESULTS) --memory; \
+	done
+	set -e; for dir in $$(echo "$(BENCH_MODEL_DIRS)" | tr , ' '); do \
+	    $(BIN)/tfseg benchmark run --model_dir=$$dir --runtimes=$(BENCH_RUNTIMES) \
+	        --sizes=$(BENCH_SIZES) $(BENCH_FLAGS) --results=$(RESULTS); \
+	done
+	$(BIN)/tfseg benchmark run --decoder=skipnet --encoder=shufflenet --num_classes=19 \
+	    --runtimes=openvino,frozen_graph --sizes=$(BENCH_SWEEP) $(BENCH_FLAGS) --results=$(RESULTS)
+	$(BIN)/tfseg benchmark table --results=$(RESULTS) --out=$(RESULTS)/leaderboard.md
+	$(BIN)/tfseg benchmark table --results=$(RESULTS) --out=README.md \
+	    --csv=$(RESULTS)/leaderboard.csv --plots=$(RESULTS)/plots
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -11,6 +11,9 @@ Fixtures for every folder:
 * `start_tfseg(*args, env=None, extra_env=None, **popen_options)`: starts `tfseg <args>` in the
   background with the same environment (plus `extra_env`) and returns the `subprocess.Popen`;
   the test waits for it or kills it.
+* `randomize_batch_norms(model, seed=1)`: gives every BatchNormalization statistics like a
+  trained model's (seed: an int or a numpy Generator), so folding gives non-zero biases and real
+  scales, and a loaded file's values can be told from the initializers'.
 """
 
 import os
@@ -20,6 +23,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 # Subprocesses: quiet TensorFlow, unbuffered output (so a timed-out run still shows its log),
@@ -88,3 +92,19 @@ def synthetic_set(tmp_path_factory):
 def tiny_cityscapes(synthetic_set):
     """4 train images (one global batch of 4) and 2 val images of 64x128."""
     return synthetic_set()
+
+
+def _randomize_batch_norms(model, seed=1):
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            c = layer.gamma.shape[0]
+            layer.set_weights(
+                [rng.uniform(0.5, 1.5, c), rng.normal(0, 0.1, c), rng.normal(0, 0.1, c),
+                 rng.uniform(0.5, 1.5, c)]
+            )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def randomize_batch_norms():
+    return _randomize_batch_norms

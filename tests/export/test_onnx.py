@@ -34,26 +34,15 @@ ENCODERS = ("shufflenet", "mobilenet", "resnet18", "vgg16")
 DECODERS = ("skipnet", "unet", "dilation")
 
 
-def randomize_batch_norms(model, seed=0):
-    """Statistics like a trained model's, so folding gives non-zero biases and real scales."""
-    rng = np.random.default_rng(seed)
-    draw = {
-        "gamma": lambda n: rng.uniform(0.5, 1.5, n),
-        "beta": lambda n: rng.normal(0.0, 0.1, n),
-        "moving_mean": lambda n: rng.normal(0.0, 0.1, n),
-        "moving_variance": lambda n: rng.uniform(0.5, 1.5, n),
-    }
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            for weight in layer.weights:
-                weight.assign(draw[weight.name](weight.shape[0]).astype("float32"))
+@pytest.fixture(scope="session")
+def tiny_model(randomize_batch_norms):
+    def build(encoder="shufflenet", decoder="skipnet", size=(H, W)):
+        keras.utils.set_random_seed(0)
+        model = tfseg.build_model(encoder, decoder, num_classes=NUM_CLASSES, input_shape=size)
+        randomize_batch_norms(model)
+        return model
 
-
-def tiny_model(encoder="shufflenet", decoder="skipnet", size=(H, W)):
-    keras.utils.set_random_seed(0)
-    model = tfseg.build_model(encoder, decoder, num_classes=NUM_CLASSES, input_shape=size)
-    randomize_batch_norms(model)
-    return model
+    return build
 
 
 def images(count, size=(H, W), seed=1):
@@ -77,7 +66,7 @@ class Exported:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def exported(tmp_path_factory, tiny_model):
     """SkipNet-ShuffleNet 64x128 exported once for the module."""
     return Exported(tiny_model(), tmp_path_factory.mktemp("onnx"))
 
@@ -361,7 +350,7 @@ SLOW_SIZE = (72, 136)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("encoder, decoder", PAIRS)
-def test_every_pair_exports_a_static_tensorrt_ready_model(encoder, decoder, tmp_path):
+def test_every_pair_exports_a_static_tensorrt_ready_model(encoder, decoder, tmp_path, tiny_model):
     model = tiny_model(encoder, decoder, size=SLOW_SIZE)
     result = export_onnx(ExportRequest(model, SLOW_SIZE, str(tmp_path)))
     path = os.path.join(tmp_path, FILE_NAME)

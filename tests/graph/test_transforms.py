@@ -44,20 +44,6 @@ class Case(NamedTuple):
     result: object  # apply_transforms(frozen)
 
 
-def randomize_batch_norms(model, rng):
-    """Statistics like a trained model's, so folding gives non-zero biases and real scales."""
-    draw = {
-        "gamma": lambda n: rng.uniform(0.5, 1.5, n),
-        "beta": lambda n: rng.normal(0.0, 0.1, n),
-        "moving_mean": lambda n: rng.normal(0.0, 0.1, n),
-        "moving_variance": lambda n: rng.uniform(0.5, 1.5, n),
-    }
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            for weight in layer.weights:
-                weight.assign(draw[weight.name](weight.shape[0]).astype("float32"))
-
-
 def zero_a_large_bias(model):
     """Sets the first bias of >= 1024 elements to zeros (quantize_weights' NaN case)."""
     for layer in model.layers:
@@ -69,7 +55,7 @@ def zero_a_large_bias(model):
 
 
 @pytest.fixture(scope="module")
-def cases():
+def cases(randomize_batch_norms):
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     built = {}

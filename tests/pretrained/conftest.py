@@ -4,7 +4,7 @@ Fixtures for the tests in this folder:
 
 * `mobilenet_reference`, `mobilenet_h5`: keras.applications' MobileNet with random weights and
   BN statistics, and its weights in keras.applications' legacy HDF5 layout;
-* the writers, each a function fixture: `randomize_batch_norms(model, seed=1)`,
+* the writers, each a function fixture (`randomize_batch_norms` is in tests/conftest.py):
   `write_legacy_h5(path, layers, keras1_names=False)`, `write_safetensors(path, tensors)`,
   `fake_chainer_shufflenet(path, seed=2)`, `strip_layer_names(h5)` and `torch_name(layer,
   weight)` (keras-hub's ResNet names to timm's).
@@ -29,18 +29,6 @@ CHAINER_PARTS = {
     "bottleneck": "compress_conv1", "bottleneck_bn": "compress_bn1",
     "dw": "dw_conv2", "dw_bn": "dw_bn2", "expand": "expand_conv3", "expand_bn": "expand_bn3",
 }  # fmt: skip
-
-
-def _randomize_batch_norms(model, seed=1):
-    """Gives every BatchNormalization non-trivial statistics, so a test can see them load."""
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            c = layer.gamma.shape[0]
-            layer.set_weights(
-                [rng.uniform(0.5, 1.5, c), rng.normal(0, 0.1, c), rng.normal(0, 0.1, c),
-                 rng.uniform(0.5, 1.5, c)]
-            )  # fmt: skip
 
 
 def _write_legacy_h5(path, layers, keras1_names=False):
@@ -153,11 +141,6 @@ def _strip_layer_names(h5):
 
 
 @pytest.fixture(scope="session")
-def randomize_batch_norms():
-    return _randomize_batch_norms
-
-
-@pytest.fixture(scope="session")
 def write_legacy_h5():
     return _write_legacy_h5
 
@@ -183,11 +166,11 @@ def strip_layer_names():
 
 
 @pytest.fixture(scope="session")
-def mobilenet_reference():
+def mobilenet_reference(randomize_batch_norms):
     """keras.applications' MobileNet (no download: weights=None) with random BN statistics."""
     keras.utils.set_random_seed(3)
     model = keras.applications.MobileNet(weights=None, include_top=False, input_shape=(64, 64, 3))
-    _randomize_batch_norms(model)
+    randomize_batch_norms(model)
     return model
 
 

@@ -25,8 +25,9 @@ flags.DEFINE_multi_string(
     "with tfseg.register_encoder / register_decoder; repeatable. See docs/extending.md."
 )  # fmt: skip
 
-# Commands that never build a model, so need no plugins.
-WITHOUT_MODELS = {"data"}
+# Commands that never build a model in their own process, so need no plugins (`benchmark`'s
+# workers load them).
+WITHOUT_MODELS = {"data", "benchmark"}
 # command -> (module, one-line summary)
 COMMANDS = {
     "flops": ("tfseg.cli.flops", "GFLOPs, MACs and parameters, counted as the paper did"),
@@ -35,6 +36,7 @@ COMMANDS = {
     "evaluate": ("tfseg.cli.evaluate", "Cityscapes metrics (IoU, category IoU, iIoU) of a model"),
     "predict": ("tfseg.cli.predict", "segment images, folders or videos"),
     "export": ("tfseg.cli.export", "SavedModel, frozen graph, TFLite, ONNX, TF-TRT + export.json"),
+    "benchmark": ("tfseg.cli.benchmark", "latency, FPS, memory and power per runtime; leaderboard"),
 }
 
 

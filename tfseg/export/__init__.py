@@ -28,6 +28,7 @@ EXPORTERS = {
     "frozen_graph": _lazy("frozen_graph", "export_frozen_graph"),
     "tflite": _lazy("tflite", "export_tflite"),
     "onnx": _lazy("onnx", "export_onnx"),
+    "openvino": _lazy("openvino", "export_openvino"),
     "tftrt": _lazy("tftrt", "export_tftrt"),
     "jetson": _lazy("jetson", "export_jetson"),
 }
@@ -41,6 +42,7 @@ def available_formats():
     formats = ["saved_model", "frozen_graph", "tflite"]
     if importlib.util.find_spec("tf2onnx") is not None:
         formats += ["onnx", "jetson"]
+    formats += ["openvino"] if "onnx" in formats and importlib.util.find_spec("openvino") else []
     if tensorrt_problem() is None:
         formats.append("tftrt")
     return formats

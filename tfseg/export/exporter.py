@@ -83,53 +83,107 @@ def export(
         if os.path.exists(target) and not overwrite:
             raise ConfigError(f"{target} exists; pass --overwrite to replace it")
     trained = model_dir.load_model(checkpoint)
-    reference = _reference_runtime(_model_at(trained, identity, size))
+    reference = _reference_runtime(model_at_size(trained, identity, size))
     written = []
     for f in formats:
         say(f"exporting {f} to {targets[f]} ...")
-        data = _export_one(
-            f, EXPORTERS[f], trained, identity, config, size, targets[f], options, checkpoint,
-            reference, data_dir, parity_images,
+        data = export_model(
+            trained, identity, f, targets[f], input_size=size, options=options,
+            calibration_images=calibration_from_config(config, data_dir, size),
+            colors=config.get("data", {}).get("colors"), checkpoint=checkpoint,
+            parity=lambda folder: _parity(folder, reference, config, data_dir, parity_images),
+            overwrite=True,  # checked above, before the model was loaded
         )  # fmt: skip
         say(_summary(f, targets[f], data))
         written.append(data)
     return written
 
 
-def _export_one(
-    fmt, exporter, trained, identity, config, size, target, options, checkpoint, reference,
-    data_dir, parity_images,
-):  # fmt: skip
-    parent = os.path.dirname(os.path.abspath(target))
+def export_model(
+    model,
+    identity,
+    fmt,
+    out_dir,
+    *,
+    input_size=None,
+    options=None,
+    calibration_images=None,
+    colors=None,
+    checkpoint=None,
+    parity=None,
+    overwrite=False,
+):
+    """Exports an in-memory Keras model in one format, without a model dir (`export`'s core).
+
+    `export` calls it for each format of a trained model dir; `tfseg benchmark` calls it for a
+    model with random weights. The artifact is written into a temporary folder next to `out_dir`
+    that is renamed to `out_dir` when everything, `export.json` included, succeeded.
+
+    Args:
+        model: a Keras segmentation model (BatchNorm not folded; it is folded here), at any size:
+            it is rebuilt at `input_size` (or at any size for the SavedModel) with its weights.
+        identity: the model's identity, as a model dir's `config.json` `"model"`: `encoder`,
+            `decoder`, `decoder_options`, `class_names`, `height`, `width` (the trained size).
+        fmt: a key of `tfseg.export.EXPORTERS`.
+        out_dir: the artifact's folder.
+        input_size: `(height, width)` of fixed-size formats (default: `identity`'s size).
+        options: format options, as for `export`.
+        calibration_images: `n -> iterable of uint8 [1, H, W, 3]` images at `input_size` (int8
+            calibration), or None.
+        colors: the classes' colours for `export.json` (default black).
+        checkpoint: recorded in `export.json` (`best`, `last`, or None).
+        parity: `folder -> dict`, the `parity` entry of `export.json` measured on the written
+            folder (default: `{"skipped": ...}`).
+        overwrite: replace an existing `out_dir`.
+
+    Returns:
+        The `export.json` dict written.
+
+    Raises:
+        ConfigError, DataError, PlatformError: with a message naming what to change.
+
+    Example:
+        >>> identity = {"encoder": "shufflenet", "decoder": "skipnet", "decoder_options": {},
+        ...             "class_names": [str(i) for i in range(19)], "height": 360, "width": 640}
+        >>> export_model(model, identity, "onnx", "cache/onnx")["artifact"]
+        'model.onnx'
+    """
+    from tfseg.export import EXPORTERS
+
+    if fmt not in EXPORTERS:
+        raise ConfigError(f"format {fmt!r}: unknown; valid formats: {', '.join(EXPORTERS)}")
+    if os.path.exists(out_dir) and not overwrite:
+        raise ConfigError(f"{out_dir} exists; pass --overwrite to replace it")
+    size = tuple(input_size or (identity["height"], identity["width"]))
+    options = dict(options or {})
+    parent = os.path.dirname(os.path.abspath(out_dir))
     os.makedirs(parent, exist_ok=True)
-    temporary = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.tmp-", dir=parent)
+    temporary = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
     try:
         any_size = fmt == "saved_model"
-        model = _model_at(trained, identity, (None, None) if any_size else size)
         request = ExportRequest(
-            model=model,
+            model=model_at_size(model, identity, (None, None) if any_size else size),
             input_size=size,
             out_dir=temporary,
             options=options,
-            calibration_images=_calibration(config, data_dir, size),
+            calibration_images=calibration_images,
             class_names=tuple(identity["class_names"]),
         )
-        result = exporter(request)
+        result = EXPORTERS[fmt](request)
         data = manifest(
-            fmt, result, identity, config.get("data", {}).get("colors"), options,
-            checkpoint=checkpoint, input_size=size,
-        )  # fmt: skip
+            fmt, result, identity, colors, options, checkpoint=checkpoint, input_size=size
+        )
         write_manifest(temporary, data)  # the runtime of a SavedModel reads it
-        data["parity"] = _parity(temporary, reference, config, data_dir, parity_images)
+        data["parity"] = parity(temporary) if parity else {"skipped": "no data set given"}
         write_manifest(temporary, data)
-        _replace(temporary, target)
+        _replace(temporary, out_dir)
         return data
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
 
 
-def _model_at(trained, identity, size):
+def model_at_size(trained, identity, size):
     """The trained model's weights in the same architecture built for input `size`."""
     if tuple(size) == tuple(trained.input_shape[1:3]):
         return trained
@@ -150,8 +204,14 @@ def _reference_runtime(model):
     return KerasRuntime(model)
 
 
-def _calibration(config, data_dir, size):
-    """`n -> uint8 [1, H, W, 3]` training images at `size`, or None without the data set."""
+def calibration_from_config(config, data_dir, size):
+    """`n -> uint8 [1, H, W, 3]` training images at `size`, or None without the data set.
+
+    Args:
+        config: a model dir's `config.json` dict (its `train` split is used).
+        data_dir: the data set's root folder.
+        size: `(height, width)` the images are resized to.
+    """
     split = config.get("train", {}).get("train_split", "train")
     if not data_dir or not os.path.isdir(data_dir):
         return None

@@ -16,6 +16,7 @@ from tfseg.runtimes.runtime import Runtime
 
 # file suffix -> format; a folder with saved_model.pb is a SavedModel
 SUFFIXES = {".pb": "frozen_graph", ".tflite": "tflite", ".onnx": "onnx", ".keras": "keras"}
+SUFFIXES[".xml"] = "openvino"  # OpenVINO IR: model.xml, its weights in model.bin beside it
 MANIFEST = "export.json"
 
 
@@ -72,6 +73,10 @@ def load_runtime(path, *, threads=None):
         from tfseg.runtimes.onnxruntime import OnnxRuntime
 
         return OnnxRuntime(path, threads=threads)
+    if kind == "openvino":
+        from tfseg.runtimes.openvino import OpenVinoRuntime
+
+        return OpenVinoRuntime(path, threads=threads)
     return _keras(path)
 
 

@@ -96,21 +96,8 @@ class OnnxRuntime(Runtime):
             ConfigError: images that are not a `[B, H, W, 3]` batch at the model's size.
         """
         images = np.asarray(images, np.float32)
-        size = tuple(images.shape[1:3])
-        expected = tuple(s if m is None else m for m, s in zip(self.input_size, size))
-        if images.ndim != 4 or images.shape[3] != 3 or size != expected:
-            height, width = (s if s is not None else "any" for s in self.input_size)
-            raise ConfigError(
-                f"{self.path} takes float32 images [B, {height}, {width}, 3], got {images.shape}"
-            )
-        if self.batch_size is None or self.batch_size == len(images):
-            batches = [images]
-        elif self.batch_size == 1:
-            batches = [one[None] for one in images]
-        else:
-            raise ConfigError(
-                f"{self.path} takes batches of exactly {self.batch_size}, got {len(images)}"
-            )
+        step = self.checked_step(images, self.batch_size)
+        batches = [images[start : start + step] for start in range(0, len(images), step)]
         outputs = [
             self.session.run([self.output_name], {self.input_name: batch})[0] for batch in batches
         ]

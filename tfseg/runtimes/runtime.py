@@ -5,6 +5,8 @@ import abc
 import numpy as np
 import tensorflow as tf
 
+from tfseg.errors import ConfigError
+
 
 class Runtime(abc.ABC):
     """An artifact (or a Keras model) that segments images like `tfseg.inference.Segmenter`.
@@ -32,6 +34,33 @@ class Runtime(abc.ABC):
     @abc.abstractmethod
     def logits(self, images):
         """float32 RGB 0..255 `[B, h, w, 3]` at `input_size` -> float32 logits `[B, h, w, C]`."""
+
+    def checked_step(self, images, batch_size=None):
+        """Checks a `logits` input against the artifact's shape; returns the batch step to run.
+
+        Args:
+            images: the float32 `[B, H, W, 3]` array given to `logits`.
+            batch_size: the artifact's fixed batch, or None (any).
+
+        Returns:
+            How many images each forward call takes: `B`, or 1 for a batch-1 artifact.
+
+        Raises:
+            ConfigError: not a `[B, H, W, 3]` batch at `input_size`, or a batch a fixed-batch
+                artifact cannot take.
+        """
+        size = tuple(images.shape[1:3])
+        expected = tuple(s if m is None else m for m, s in zip(self.input_size, size))
+        if images.ndim != 4 or images.shape[3] != 3 or size != expected:
+            height, width = (s if s is not None else "any" for s in self.input_size)
+            raise ConfigError(
+                f"{self.path} takes float32 images [B, {height}, {width}, 3], got {images.shape}"
+            )
+        if batch_size is None or batch_size == len(images):
+            return len(images)
+        if batch_size == 1:
+            return 1
+        raise ConfigError(f"{self.path} takes batches of exactly {batch_size}, got {len(images)}")
 
     def segment(self, images):
         """uint8 RGB `[B, H, W, 3]` of any size -> train ids uint8 `[B, H, W]` (numpy)."""
