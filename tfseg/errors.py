@@ -1,14 +1,24 @@
-"""Errors that describe a user's mistake (bad name, flag, file or value).
+"""Errors that describe a problem the user can fix: a bad name, flag, file or value, or the
+machine's environment (no space left, a read-only file system, a missing kernel).
 
-The CLI prints them as one line, without a traceback, and exits non-zero. Everything else is a bug
-and keeps its traceback.
+The CLI prints them as one line, without a traceback, and exits with the error's `exit_code`:
+2 for the user's input, 3 for the environment, 130 / 143 for an interruption (SIGINT / SIGTERM).
+Everything else is a bug and keeps its traceback. docs/reliability.md lists the classes.
 """
 
 import numbers
 
+# Exit codes of the `tfseg` command (docs/reliability.md).
+EXIT_USER = 2  # a flag, path, data or model file the user can fix
+EXIT_ENVIRONMENT = 3  # the machine: disk full, read-only file system, I/O error, missing kernel
+EXIT_INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2, the shell's convention
+EXIT_TERMINATED = 143  # SIGTERM: 128 + 15
+
 
 class TfsegError(Exception):
-    """Base class for problems the user can fix."""
+    """Base class for problems the user can fix; `exit_code` is what the CLI exits with."""
+
+    exit_code = EXIT_USER
 
 
 class ConfigError(TfsegError, ValueError):
@@ -21,6 +31,36 @@ class DataError(TfsegError):
 
 class PlatformError(TfsegError):
     """TensorFlow has no kernel for an op on this machine (CPU features, build, device)."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+class ResourceError(TfsegError):
+    """The machine refused a file operation: no space left, a read-only file system, an I/O
+    error, too many open files. The message names the path."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+class Interrupted(TfsegError):
+    """The command was stopped by SIGINT or SIGTERM; the message says how to resume.
+
+    Args:
+        message: the one line the CLI prints.
+        exit_code: `EXIT_INTERRUPTED` (SIGINT) or `EXIT_TERMINATED` (SIGTERM).
+    """
+
+    def __init__(self, message, exit_code=EXIT_INTERRUPTED):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Terminated(BaseException):
+    """Raised in the main thread by the CLI's SIGTERM handler.
+
+    A `BaseException`, like `KeyboardInterrupt`, so that `except Exception` blocks let it through
+    and the clean-up of `finally` blocks runs as it does for Ctrl-C.
+    """
 
 
 def is_int(value):

@@ -71,8 +71,8 @@ def main(argv):
 
 def _model_dir():
     model_dir = ModelDir(FLAGS.model_dir)
-    config = model_dir.read_config() or {}
-    identity = model_dir.model_identity()
+    identity = model_dir.model_identity()  # checks that it is a model dir
+    config = model_dir.read_config()
     data_dir = FLAGS.data_dir or config["train"]["data_dir"]
     model = model_dir.load_model(FLAGS.checkpoint)
 

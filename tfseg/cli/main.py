@@ -9,7 +9,9 @@ defined, so `--encoder` accepts the plugins' names).
 
 import importlib
 import os
+import signal
 import sys
+import traceback
 
 # Before anything imports TensorFlow: hide its C++ start-up chatter (CUDA probes on a CPU machine).
 # Export TF_CPP_MIN_LOG_LEVEL=0 to see it.
@@ -17,7 +19,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags  # noqa: E402
 
-from tfseg.errors import TfsegError  # noqa: E402
+from tfseg.errors import (  # noqa: E402
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    DataError,
+    Interrupted,
+    ResourceError,
+    Terminated,
+    TfsegError,
+)
 from tfseg.platform import platform_error_from, prefer_onednn  # noqa: E402
 
 flags.DEFINE_multi_string(
@@ -49,31 +59,111 @@ def usage():
 
 
 def _guarded(main, command):
-    """Runs a command's main, turning user and platform errors into one line and exit code 2."""
+    """Runs a command's main: every anticipated failure ends in one line and an exit code.
+
+    This is the one place that decides what the user sees when a command fails
+    (docs/reliability.md):
+
+    * `TfsegError` (bad input, refused or damaged files, a locked model dir), `OSError`s of the
+      known kinds (permission, not a folder, no space, read-only file system, ...), TensorFlow's
+      platform and file errors, running out of memory: `tfseg <command>: error: <one line>`,
+      exit code 2 (the user's input) or 3 (the machine's environment), no traceback.
+    * Ctrl-C (SIGINT) and SIGTERM: one line (for `train`, from which epoch the same command
+      resumes), exit code 130 / 143.
+    * Anything else is a bug: its traceback, then a line saying so; exit code 1.
+    """
 
     def wrapped(argv):
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
         try:
-            return main(argv)
-        except TfsegError as error:
-            print(f"tfseg {command}: error: {error}", file=sys.stderr)
-            return 2
-        except Exception as error:
-            # A TensorFlow op with no kernel on this machine is the platform's doing, not a bug
-            # of the user's; any other error keeps its traceback.
-            platform_error = _platform_error(error)
-            if platform_error is None:
-                raise
-            print(f"tfseg {command}: error: {platform_error}", file=sys.stderr)
-            return 2
+            return _run_guarded(main, argv, command)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     return wrapped
 
 
-def _platform_error(error):
+def _run_guarded(main, argv, command):
+    """`main(argv)`, with what `_guarded` describes done to its failures."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print(f"tfseg {command}: interrupted (SIGINT)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print(f"tfseg {command}: interrupted (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
+    except Exception as error:  # sorted into anticipated failures and bugs
+        anticipated = anticipated_error(error)
+        if anticipated is None:
+            traceback.print_exc()
+            print(
+                f"tfseg {command}: this is a bug in tfseg, not a problem with your input: "
+                "please report it with the command and the traceback above",
+                file=sys.stderr,
+            )
+            return 1
+        kind = "" if isinstance(anticipated, Interrupted) else "error: "
+        print(f"tfseg {command}: {kind}{_one_line(anticipated)}", file=sys.stderr)
+        return anticipated.exit_code
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def anticipated_error(error):
+    """The `TfsegError` an anticipated failure stands for, or None for a bug.
+
+    Args:
+        error: an exception that reached the CLI.
+
+    Returns:
+        `error` itself for a `TfsegError`; a `DataError` / `ResourceError` / `PlatformError`
+        for the known kinds of `OSError`, `MemoryError` and TensorFlow errors; else None.
+    """
+    # Imported here: tfseg.io imports OpenCV, which `tfseg --help` need not wait for.
+    from tfseg.io.os_errors import error_from_message, error_from_os_error
+
+    if isinstance(error, TfsegError):
+        return error
+    if isinstance(error, OSError):
+        return error_from_os_error(error)
+    if isinstance(error, MemoryError):
+        return ResourceError(f"out of memory; {_LESS_MEMORY}")
     tf = sys.modules.get("tensorflow")
     if tf is None or not isinstance(error, tf.errors.OpError):
         return None
-    return platform_error_from(error)
+    # A TensorFlow op with no kernel on this machine is the platform's doing, not a bug.
+    platform_error = platform_error_from(error)
+    if platform_error is not None:
+        return platform_error
+    message = _one_line(getattr(error, "message", str(error)))
+    if isinstance(error, tf.errors.ResourceExhaustedError) and "OOM" in message:
+        return ResourceError(f"out of memory ({message[:120]}); {_LESS_MEMORY}")
+    file_errors = (
+        tf.errors.NotFoundError,
+        tf.errors.PermissionDeniedError,
+        tf.errors.DataLossError,
+        tf.errors.ResourceExhaustedError,
+        tf.errors.FailedPreconditionError,
+    )
+    if not isinstance(error, file_errors):
+        return None
+    # TensorFlow's file errors: the message holds the path and the OS's reason, no errno.
+    found = error_from_message("?", message, "?")
+    if found is not None:
+        return type(found)(message)
+    if isinstance(error, tf.errors.DataLossError):
+        return DataError(f"{message}: a file is damaged or truncated")
+    return None
+
+
+_LESS_MEMORY = "lower --batch_size or the image size, or close other programs"
+
+
+def _one_line(error):
+    return " ".join(str(error).split())
 
 
 def plugin_modules(args):

@@ -14,7 +14,7 @@ import os
 from absl import flags
 
 from tfseg.cli.model_flags import define_model_dir_flags
-from tfseg.errors import ConfigError
+from tfseg.errors import ConfigError, DataError
 from tfseg.model_dir import ModelDir
 from tfseg.prediction import predict_inputs
 
@@ -56,7 +56,12 @@ def main(argv):
             default_output = os.path.join(os.path.dirname(artifact), "predictions")
     else:
         model_dir = ModelDir(FLAGS.model_dir)
-        colors = model_dir.read_config()["data"]["colors"]
+        model_dir.require()
+        colors = model_dir.read_config()["data"].get("colors")
+        if not colors:
+            raise DataError(
+                f"{model_dir.config_path}: no class colours in its 'data' entry; restore the file"
+            )
         model = model_dir.load_model(FLAGS.checkpoint)
         default_output = os.path.join(model_dir.path, "predictions")
     output_dir = FLAGS.output_dir or default_output

@@ -124,6 +124,11 @@ def check_dataset(data_dir, split=None, *, annotation=None, progress=None):
     jobs = [(split, annotation)] if split else _splits(data_dir, info)
     if not jobs:
         report.problems.append((data_dir, "no splits found"))
+    elif not split and "val" not in {name for name, _ in jobs}:
+        report.problems.append(
+            (data_dir, "no 'val' split, which `tfseg train` validates on (--val_split=val); add "
+             "one, or check a single split with --split")
+        )  # fmt: skip
     scans = []
     for name, kind in jobs:
         try:

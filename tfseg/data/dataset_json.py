@@ -104,6 +104,9 @@ def read_dataset_json(data_dir):
         folder = raw.get(key, default)
         if not isinstance(folder, str) or not folder or os.path.isabs(folder):
             raise bad(f"'{key}' must be a folder name relative to the data set, got {folder!r}")
+        if os.path.normpath(folder).split(os.sep)[0] == os.pardir:
+            # Training on files outside the data set would make it depend on whatever lies there.
+            raise bad(f"'{key}' must be a folder inside the data set, got {folder!r}")
         folders[key] = folder
     return {
         "name": raw.get("name") or os.path.basename(os.path.abspath(data_dir)),

@@ -156,7 +156,14 @@ def _strip(filename, suffixes):
 def _walk(folder, key_of):
     """Maps `relative/dir/name-without-suffix` -> path for every matching file under `folder`."""
     found, problems = {}, []
-    for dirpath, dirnames, filenames in os.walk(folder):
+
+    def unreadable(error):
+        # os.walk skips a folder it cannot list; unreported, its files would look missing.
+        if os.path.isdir(error.filename or ""):
+            reason = (error.strerror or str(error)).lower()
+            problems.append((error.filename, f"cannot read the folder ({reason})"))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable):
         dirnames.sort()
         for filename in sorted(filenames):
             stem = key_of(filename)

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfseg.data.decode_errors import data_error_from
 from tfseg.data.evaluation_pipeline import load_eval_dataset
 from tfseg.data.splits import as_split
 from tfseg.errors import ConfigError, DataError, check_int
@@ -95,7 +96,7 @@ def evaluate(
             os.makedirs(predictions_dir, exist_ok=True)
             writer = stack.enter_context(ThreadPoolExecutor(1))
             pending = collections.deque()
-        for example in _iterate(dataset):
+        for example in _iterate(dataset, opened):
             label = example["label"][0].numpy()
             prediction = _prediction(segment, example["image"], label, info)
             confusion.update(label, prediction)
@@ -211,8 +212,9 @@ def _nested(shape):
     return any(isinstance(d, (tuple, list)) for d in shape)
 
 
-def _iterate(dataset):
-    """The dataset's elements; a file error met while reading becomes a `DataError`."""
+def _iterate(dataset, opened=None):
+    """The dataset's elements; a file error met while reading becomes a `DataError` naming it
+    (a decoder's error, which names no file, is traced to the file among `opened`'s)."""
     iterator = iter(dataset)
     while True:
         try:
@@ -220,6 +222,7 @@ def _iterate(dataset):
         except StopIteration:
             return
         except tf.errors.InvalidArgumentError as error:
-            # The pipeline's messages name the file; drop TensorFlow's op trace.
-            raise DataError(error.message.split("\n")[0]) from None
+            found = data_error_from(error, opened) if opened is not None else None
+            # The pipeline's other errors are about its files too; drop TensorFlow's op trace.
+            raise (found or DataError(error.message.split("\n")[0])) from None
         yield example

@@ -7,6 +7,8 @@ import tempfile
 
 import numpy as np
 
+from tfseg.io.os_errors import naming_path
+
 
 def atomic_write(path, data):
     """Writes `data` to a temporary file in `path`'s folder, then renames it over `path`.
@@ -15,15 +17,26 @@ def atomic_write(path, data):
         path: destination file (its folder must exist).
         data: `bytes`, or `str` (written as UTF-8).
 
+    Raises:
+        OSError: naming `path` (a failed write, e.g. a full disk, names no file by itself); the
+            temporary file is removed.
+
     Example:
         >>> atomic_write("data/cache.json", '{"a": 1}\\n')
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
     suffix = os.path.splitext(path)[1]
+    with naming_path(path):
+        _write_and_rename(path, data, suffix)
+
+
+def _write_and_rename(path, data, suffix):
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=os.path.dirname(path) or ".")
     try:
         with os.fdopen(fd, "wb") as f:
+            # No fsync: the guarantee is against a killed process (the page cache survives it),
+            # not a power cut, and synthetic data sets write thousands of files through here.
             f.write(data)
         # mkstemp makes the file private (0600); give it the permissions a plain open() would.
         os.chmod(tmp, 0o666 & ~_umask())

@@ -2,10 +2,8 @@
 
 import os
 
-import keras
-
 from tfseg.errors import DataError
-from tfseg.model_dir import ModelDir
+from tfseg.model_dir import ModelDir, load_keras_model
 from tfseg.pretrained import load_pretrained, resolve_pretrained
 
 
@@ -33,7 +31,7 @@ def copy_matching_weights(model, source_dir):
     source = ModelDir(source_dir)
     if not os.path.exists(source.best_model):
         raise DataError(f"--init_from={source_dir}: {source.best_model} does not exist")
-    other = keras.saving.load_model(source.best_model)
+    other = load_keras_model(source.best_model)
     by_name = {layer.name: layer for layer in other.layers}
     copied = total = 0
     for layer in model.layers:

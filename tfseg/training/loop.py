@@ -15,14 +15,35 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfseg.data import class_weights, load_dataset, open_split
-from tfseg.errors import ConfigError, TfsegError
+from tfseg.data import check_dataset, class_weights, load_dataset, open_split
+from tfseg.data.decode_errors import data_error_from
+from tfseg.data.examples import format_problems
+from tfseg.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    ConfigError,
+    DataError,
+    Interrupted,
+    Terminated,
+    TfsegError,
+)
 from tfseg.evaluation import evaluate_model
+from tfseg.io.folder_lock import FolderLock
+from tfseg.io.os_errors import error_from_message, naming_path
 from tfseg.losses import SegmentationLoss
 from tfseg.model_builder import build_model
 from tfseg.model_dir import ModelDir
+from tfseg.training.deferred_signals import deferred_signals
 from tfseg.training.initialize_weights import initialize_weights
 from tfseg.training.make_strategy import is_chief, make_strategy, num_workers
+from tfseg.training.resumption import (
+    check_fresh_start,
+    reconcile,
+    remove_partial_checkpoints,
+    undo_first_run,
+    undo_unfinished_epoch,
+)
+from tfseg.training.run_history import RunHistory
 from tfseg.training.training_summaries import TrainingSummaries
 
 
@@ -121,6 +142,12 @@ def train(config, *, progress=True):
     mIoU is kept in `best/`. A non-finite loss stops training with `TrainingDiverged` and writes
     nothing for the current epoch.
 
+    The model dir is locked while the run writes it (a second run is refused, naming the first
+    one's PID); before the first epoch the checkpoint, history.jsonl and best/ must agree
+    (tfseg/training/resumption.py); a run that fails or is interrupted before its first
+    checkpoint removes what it wrote, and one that fails later keeps its last checkpoint and best
+    model. docs/reliability.md describes the guarantees.
+
     Args:
         config: a `TrainConfig`.
         progress: show a progress bar per epoch.
@@ -128,6 +155,11 @@ def train(config, *, progress=True):
     Returns:
         A dict: `epochs_run`, `resumed_from_epoch`, `best_miou`, `best_epoch`, `model_dir`,
         `seconds`, `images_per_second`.
+
+    Raises:
+        TfsegError: bad settings or data (named), a model dir in use or not agreeing with its
+            checkpoint, `TrainingDiverged`, or `Interrupted` (SIGINT / SIGTERM: the message says
+            from which epoch the same command resumes).
     """
     start_time = time.time()
     # Each split is opened once: its example list, in the order every epoch reads (and that a
@@ -142,100 +174,247 @@ def train(config, *, progress=True):
     model_dir.check_identity(identity)  # before anything is built or written
     strategy = make_strategy(config.strategy)
     chief = is_chief(strategy)
+    if chief:
+        # Read-only, before the model is built: a dir that cannot be resumed is refused at once
+        # (and checked again under the lock).
+        if model_dir.latest_checkpoint() is None:
+            check_fresh_start(model_dir)
     keras.mixed_precision.set_global_policy(config.precision)
 
     steps_per_epoch = _steps_per_epoch(config, len(train_split), strategy)
     train_split = train_split.validate()
     # Only the chief validates (and writes the TensorBoard images of the validation split).
+    # Its files are checked here, before the first epoch, not after it.
     val_split = None
     if chief:
         val_split = open_split(config.data_dir, config.val_split, keep_void=config.keep_void)
-    loss_function = _loss_function(config, train_split)
+        _check_validation_files(val_split)
+    run = _Run(config, model_dir, strategy, chief, train_split, val_split, steps_per_epoch)
+    if not chief:  # non-chief workers write only their scratch folder
+        return run.train(identity, progress, start_time)
+    created = not os.path.exists(model_dir.path)
+    with FolderLock(model_dir.path, "tfseg train") as lock:
+        if lock.stale_pid:
+            _say(chief, f"took over the lock of process {lock.stale_pid}, which is not running")
+        try:
+            return run.train(identity, progress, start_time)
+        except (KeyboardInterrupt, Terminated) as interruption:
+            run.undo(created)
+            raise run.interrupted(interruption, created) from None
+        except BaseException:
+            run.undo(created)
+            raise
 
-    model, optimizer = build_model_and_optimizer(
-        config, info.num_classes, steps_per_epoch, strategy
-    )
-    epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-    best_miou = tf.Variable(-1.0, dtype=tf.float64, trainable=False, name="best_miou")
-    best_epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="best_epoch")
-    checkpoint = tf.train.Checkpoint(
-        model=model, optimizer=optimizer, epoch=epoch, best_miou=best_miou, best_epoch=best_epoch
-    )
-    # Non-chief workers must save too (collectives), into a scratch folder removed at the end.
-    checkpoint_dir = model_dir.checkpoints if chief else _worker_scratch(model_dir, strategy)
-    manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=1)
 
-    latest = tf.train.latest_checkpoint(model_dir.checkpoints)
-    resumed_from = 0
-    if latest:
-        checkpoint.restore(latest).assert_existing_objects_matched()
-        resumed_from = int(epoch.numpy())
-        if config.lr_schedule == "constant":
-            # The checkpoint restored the old run's rate; this run's flag wins.
-            optimizer.learning_rate = config.learning_rate
-        _say(chief, f"resuming {model_dir.path} after epoch {resumed_from}/{config.epochs}")
-    else:
-        for line in initialize_weights(model, config):
-            _say(chief, line)
-    if chief:
-        model_dir.write_config(identity, config.to_dict(), info)
+class _Run:
+    """One training run's state, between `train`'s checks and its clean-up on failure."""
 
-    summaries = TrainingSummaries(model_dir.logs, val_split) if chief else None
-    step_function = make_step_function(model, optimizer, loss_function, strategy, config)
-    images_seen, train_seconds = 0, 0.0
-    for current in range(resumed_from, config.epochs):
-        iterator = iter(_epoch_dataset(config, strategy, train_split, current))
-        if progress and chief:
-            print(f"Epoch {current + 1}/{config.epochs}")
-        epoch_start, losses = time.time(), []
-        bar = keras.utils.Progbar(steps_per_epoch, stateful_metrics=["loss", "lr"])
-        for step in range(steps_per_epoch):
-            loss, regularization = step_function(iterator)
-            loss = float(loss)
-            if not math.isfinite(loss):
-                kept = f"epoch {resumed_from if current == resumed_from else current}"
-                raise TrainingDiverged(
-                    f"the loss became {loss} at epoch {current + 1}, step {step + 1}; training "
-                    f"stopped and the last good checkpoint ({kept}) is kept in "
-                    f"{model_dir.checkpoints}. Lower --learning_rate or check the data."
-                )
-            losses.append(loss)
-            learning_rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-            if progress and chief:
-                bar.update(step + 1, [("loss", loss), ("lr", learning_rate)])
-            if summaries:
-                summaries.step(
-                    int(optimizer.iterations.numpy()), loss, float(regularization), learning_rate
-                )
-        train_seconds += time.time() - epoch_start
-        images_seen += steps_per_epoch * config.batch_size
-        epoch.assign(current + 1)
+    def __init__(self, config, model_dir, strategy, chief, train_split, val_split, steps):
+        self.config, self.model_dir, self.strategy, self.chief = config, model_dir, strategy, chief
+        self.train_split, self.val_split, self.steps_per_epoch = train_split, val_split, steps
+        # True once the dir is known to hold no other run's epochs: only then may a failure
+        # before the first checkpoint remove what this run wrote.
+        self.fresh = False
+        self.committed = 0  # epochs finished and checkpointed
+        self.committed_best = 0  # the best epoch the last checkpoint knows
+        self.current = None  # the epoch being run (0-based)
 
-        record = {"epoch": current + 1, "loss": float(np.mean(losses))}
-        if (current + 1) % config.eval_every == 0 or current + 1 == config.epochs:
-            record.update(_validate(model, val_split, config, summaries, current + 1))
-            metrics = record.pop("val_metrics", None)
-            if chief and record["val_miou"] > best_miou.numpy():
-                best_miou.assign(record["val_miou"])
-                best_epoch.assign(current + 1)
-                model_dir.save_best(model, {"epoch": current + 1, **metrics})
-        manager.save(checkpoint_number=current + 1)
-        record["seconds"] = round(time.time() - epoch_start, 2)
+    def train(self, identity, progress, start_time):
+        config, model_dir, strategy, chief = self.config, self.model_dir, self.strategy, self.chief
+        info = self.train_split.info
+        loss_function = _loss_function(config, self.train_split)
+        model, optimizer = build_model_and_optimizer(
+            config, info.num_classes, self.steps_per_epoch, strategy
+        )
+        epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        best_miou = tf.Variable(-1.0, dtype=tf.float64, trainable=False, name="best_miou")
+        best_epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="best_epoch")
+        checkpoint = tf.train.Checkpoint(
+            model=model, optimizer=optimizer, epoch=epoch, best_miou=best_miou,
+            best_epoch=best_epoch,
+        )  # fmt: skip
+        # Non-chief workers must save too (collectives), into a scratch folder removed at the end.
+        checkpoint_dir = model_dir.checkpoints if chief else _worker_scratch(model_dir, strategy)
+        manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=1)
+
+        history = None
         if chief:
-            model_dir.append_history(record)
+            remove_partial_checkpoints(model_dir)
+        latest = model_dir.latest_checkpoint()
+        if latest:
+            model_dir.restore(checkpoint, latest)
+            self.committed = int(epoch.numpy())
+            self.committed_best = int(best_epoch.numpy())
+            if chief:
+                history, notes = reconcile(model_dir, self.committed, self.committed_best)
+                for note in notes:
+                    _say(chief, note)
+            if config.lr_schedule == "constant":
+                # The checkpoint restored the old run's rate; this run's flag wins.
+                optimizer.learning_rate = config.learning_rate
+            _say(chief, f"resuming {model_dir.path} after epoch {self.committed}/{config.epochs}")
+        else:
+            if chief:
+                check_fresh_start(model_dir)
+                model_dir.discard_pending_best()
+                history = RunHistory(model_dir.history)
+                self.fresh = True
+            for line in initialize_weights(model, config):
+                _say(chief, line)
+        resumed_from = self.committed
+        if chief:
+            model_dir.write_config(identity, config.to_dict(), self.train_split.info)
+
+        summaries = TrainingSummaries(model_dir.logs, self.val_split) if chief else None
+        step_function = make_step_function(model, optimizer, loss_function, strategy, config)
+        images_seen, train_seconds = 0, 0.0
+        for current in range(resumed_from, config.epochs):
+            self.current = current
+            iterator = iter(_epoch_dataset(config, strategy, self.train_split, current))
+            if progress and chief:
+                print(f"Epoch {current + 1}/{config.epochs}")
+            epoch_start, losses = time.time(), []
+            bar = keras.utils.Progbar(self.steps_per_epoch, stateful_metrics=["loss", "lr"])
+            for step in range(self.steps_per_epoch):
+                loss, regularization = self._step(step_function, iterator)
+                loss = float(loss)
+                if not math.isfinite(loss):
+                    raise TrainingDiverged(self._diverged(loss, current, step))
+                losses.append(loss)
+                learning_rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+                if progress and chief:
+                    bar.update(step + 1, [("loss", loss), ("lr", learning_rate)])
+                if summaries:
+                    summaries.step(
+                        int(optimizer.iterations.numpy()), loss, float(regularization),
+                        learning_rate,
+                    )  # fmt: skip
+            train_seconds += time.time() - epoch_start
+            images_seen += self.steps_per_epoch * config.batch_size
+            epoch.assign(current + 1)
+
+            record = {"epoch": current + 1, "loss": float(np.mean(losses))}
+            staged = False
+            if (current + 1) % config.eval_every == 0 or current + 1 == config.epochs:
+                record.update(_validate(model, self.val_split, config, summaries, current + 1))
+                metrics = record.pop("val_metrics", None)
+                if chief and record["val_miou"] > best_miou.numpy():
+                    best_miou.assign(record["val_miou"])
+                    best_epoch.assign(current + 1)
+                    model_dir.stage_best(model, {"epoch": current + 1, **metrics})
+                    staged = True
+            record["seconds"] = round(time.time() - epoch_start, 2)
+            # The epoch's files, in the order tfseg/training/resumption.py relies on; Ctrl-C
+            # and SIGTERM wait until all are written.
+            with deferred_signals():
+                if chief:
+                    history.append(record)
+                _save_checkpoint(manager, current + 1, checkpoint_dir)
+                self.committed, self.committed_best = current + 1, int(best_epoch.numpy())
+                if staged:
+                    model_dir.promote_best()
             _say(chief, _epoch_line(record))
 
-    if not chief:
-        shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    return {
-        "model_dir": model_dir.path,
-        "epochs_run": config.epochs - resumed_from,
-        "resumed_from_epoch": resumed_from,
-        "best_miou": float(best_miou.numpy()),
-        "best_epoch": int(best_epoch.numpy()),
-        "seconds": round(time.time() - start_time, 1),
-        "images_per_second": round(images_seen / train_seconds, 2) if train_seconds else None,
-    }
+        if not chief:
+            shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        return {
+            "model_dir": model_dir.path,
+            "epochs_run": config.epochs - resumed_from,
+            "resumed_from_epoch": resumed_from,
+            "best_miou": float(best_miou.numpy()),
+            "best_epoch": int(best_epoch.numpy()),
+            "seconds": round(time.time() - start_time, 1),
+            "images_per_second": round(images_seen / train_seconds, 2) if train_seconds else None,
+        }
+
+    def _step(self, step_function, iterator):
+        """One training step; a data file that fails to decode becomes a DataError naming it."""
+        try:
+            return step_function(iterator)
+        except tf.errors.InvalidArgumentError as error:
+            found = data_error_from(error, self.train_split, self.config.data_dir)
+            if found is None:
+                raise
+            raise found from None
+
+    def _diverged(self, loss, current, step):
+        if self.committed:
+            kept = (
+                f"the last good checkpoint (epoch {self.committed}) is kept in "
+                f"{self.model_dir.checkpoints}"
+            )
+        else:
+            kept = "no checkpoint had been written yet, so the run's files are removed"
+        return (
+            f"the loss became {loss} at epoch {current + 1}, step {step + 1}; training stopped "
+            f"and {kept}. Lower --learning_rate or check the data."
+        )
+
+    def undo(self, created):
+        """After a failure: a first run without a checkpoint removes what it wrote; a later
+        one keeps its last checkpoint and best model and drops the unfinished epoch's files."""
+        if self.fresh and self.committed == 0:
+            undo_first_run(self.model_dir, created)
+        elif self.committed:
+            undo_unfinished_epoch(self.model_dir, self.committed, self.committed_best)
+
+    def interrupted(self, interruption, created):
+        """The one-line `Interrupted` error for a SIGINT (KeyboardInterrupt) or SIGTERM."""
+        terminated = isinstance(interruption, Terminated)
+        name, code = ("SIGTERM", EXIT_TERMINATED) if terminated else ("SIGINT", EXIT_INTERRUPTED)
+        during = (
+            f"during epoch {self.current + 1}/{self.config.epochs}"
+            if self.current is not None
+            else "before the first epoch"
+        )
+        if self.fresh and self.committed == 0:
+            removed = self.model_dir.path if created else f"what it wrote in {self.model_dir.path}"
+            return Interrupted(
+                f"interrupted ({name}) {during}, before the first checkpoint; removed {removed}: "
+                "rerun the same command to start again",
+                code,
+            )
+        if self.committed == 0:
+            return Interrupted(
+                f"interrupted ({name}) {during}; {self.model_dir.path} is as it was: rerun the "
+                "same command",
+                code,
+            )
+        return Interrupted(
+            f"interrupted ({name}) {during}; {_epochs_kept(self.committed)} kept in "
+            f"{self.model_dir.path}: rerun the same command to resume from epoch "
+            f"{self.committed + 1}",
+            code,
+        )
+
+
+def _check_validation_files(val_split):
+    """Decodes every validation file now, so that a damaged one (or a label value outside the
+    table) stops the run before the first epoch, not after it (which would throw the epoch
+    away). A few seconds for Cityscapes' 500 validation images; training files are decoded as
+    they are read, and a failure there names the file (`_Run._step`)."""
+    report = check_dataset(val_split.data_dir, val_split.name, annotation=val_split.annotation)
+    if report.problems:
+        where = f"validation split {val_split.name!r} of {val_split.data_dir}"
+        raise DataError(format_problems(report.problems, where))
+
+
+def _epochs_kept(count):
+    return "epoch 1 is" if count == 1 else f"epochs 1-{count} are"
+
+
+def _save_checkpoint(manager, number, folder):
+    """`manager.save`, with a full disk or a read-only folder as one line naming the folder."""
+    try:
+        with naming_path(folder):
+            manager.save(checkpoint_number=number)
+    except tf.errors.OpError as error:
+        found = error_from_message(
+            folder, error.message, f"writing the checkpoint of epoch {number}"
+        )
+        if found is None:
+            raise
+        raise found from None
 
 
 def build_model_and_optimizer(config, num_classes, steps_per_epoch, strategy):

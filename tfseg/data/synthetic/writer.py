@@ -1,9 +1,11 @@
 """Writes a synthetic street-scene data set in the official Cityscapes folder layout."""
 
+import glob
 import json
 import multiprocessing
 import os
 import shutil
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 
 import cv2
@@ -13,6 +15,7 @@ from cityscapesscripts.helpers.labels import labels
 from tfseg.data.synthetic.scene import render_scene
 from tfseg.errors import ConfigError, check_int
 from tfseg.io import atomic_write, write_png
+from tfseg.io.os_errors import naming_path
 
 MARKER = "tfseg_synth.json"
 CITIES = {
@@ -24,6 +27,8 @@ CITIES = {
 _FRAME = 19
 # Below this many scenes, starting worker processes costs more than it saves.
 _MIN_PARALLEL = 24
+# The prefix of the folder inside out_dir that scenes are rendered into.
+_STAGING = ".partial-"
 
 
 def synthesize_scenes(
@@ -39,7 +44,9 @@ def synthesize_scenes(
         gtFine/<split>/<city>/<city>_<seq>_000019_gtFine_color.png       RGBA label colours
     plus `tfseg_synth.json` recording the arguments. The output depends only on the arguments
     (not on `workers`). Re-running into a folder made by this function replaces it; any other
-    non-empty folder is refused.
+    non-empty folder is refused. Scenes are rendered into a staging folder and moved into place
+    at the end: a run that fails (e.g. a full disk) or is killed leaves no data set that
+    `check_dataset` or training would accept.
 
     Args:
         out_dir: destination folder (created).
@@ -67,28 +74,41 @@ def synthesize_scenes(
     counts = {"train": num_train, "val": num_val, "test": num_test}
     if num_train + num_val + num_test == 0:
         raise ConfigError("nothing to write: num_train, num_val and num_test are all 0")
-    _prepare(out_dir)
-    settings = dict(
-        num_train=num_train,
-        num_val=num_val,
-        num_test=num_test,
-        height=height,
-        width=width,
-        seed=seed,
-    )
-    _write_json(os.path.join(out_dir, MARKER), {**settings, "complete": False})
+    created = not os.path.exists(out_dir)
+    staging = _prepare(out_dir)
+    try:
+        _render_into(staging, counts, seed, height, width, workers)
+        written = {split: count for split, count in counts.items() if count}
+        settings = dict(
+            num_train=num_train,
+            num_val=num_val,
+            num_test=num_test,
+            height=height,
+            width=width,
+            seed=seed,
+        )
+        _publish(out_dir, staging, {**settings, "complete": True, "written": written})
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    return written
 
+
+def _render_into(folder, counts, seed, height, width, workers):
+    """Renders every scene into `folder` (the staging folder)."""
     jobs = []
     for split_index, (split, count) in enumerate(counts.items()):
         cities = CITIES[split]
         for city in cities:
             for sub in ("leftImg8bit", "gtFine"):
                 if count:
-                    os.makedirs(os.path.join(out_dir, sub, split, city), exist_ok=True)
+                    os.makedirs(os.path.join(folder, sub, split, city), exist_ok=True)
         for i in range(count):
             city = cities[i % len(cities)]
             stem = f"{city}_{i:06d}_{_FRAME:06d}"
-            jobs.append((out_dir, split, city, stem, (seed, split_index, i), height, width))
+            jobs.append((folder, split, city, stem, (seed, split_index, i), height, width))
     workers = workers or (os.cpu_count() or 1)
     if workers > 1 and len(jobs) >= _MIN_PARALLEL:
         # spawn, not fork: a forked copy of a process that already ran TensorFlow or OpenCV
@@ -99,22 +119,49 @@ def synthesize_scenes(
     else:
         for job in jobs:
             _write_scene(job)
-    written = {split: count for split, count in counts.items() if count}
-    _write_json(os.path.join(out_dir, MARKER), {**settings, "complete": True, "written": written})
-    return written
+
+
+def _publish(out_dir, staging, marker):
+    """Moves the finished splits from `staging` into `out_dir`, the marker last.
+
+    Until the last step the marker says `complete: false` (or is missing), and image and label
+    folders arrive one after the other, so a kill in between leaves a folder that
+    `tfseg data check` and training refuse, never a half-written data set that looks whole.
+    """
+    marker_path = os.path.join(out_dir, MARKER)
+    if os.path.exists(marker_path):
+        _write_json(marker_path, {**marker, "complete": False, "written": {}})
+    for sub in ("leftImg8bit", "gtFine"):
+        shutil.rmtree(os.path.join(out_dir, sub), ignore_errors=True)
+        if os.path.isdir(os.path.join(staging, sub)):
+            os.replace(os.path.join(staging, sub), os.path.join(out_dir, sub))
+    _write_json(marker_path, marker)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _prepare(out_dir):
-    """Creates `out_dir`, or empties it if a previous run of this function made it."""
-    if os.path.isdir(out_dir) and os.listdir(out_dir):
-        if not os.path.isfile(os.path.join(out_dir, MARKER)):
+    """Checks `out_dir` (new, empty, or made by this function) and makes a staging folder in it.
+
+    Scenes are rendered into `<out_dir>/.partial-XXXX/` and moved into place at the end, so a
+    failed or killed run leaves no data set under the final names; the staging folders of
+    killed runs are removed here.
+
+    Returns:
+        The staging folder.
+    """
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ConfigError(f"--out={out_dir} is a file, not a folder; choose a new folder")
+    if os.path.isdir(out_dir):
+        for leftover in glob.glob(os.path.join(out_dir, f"{_STAGING}*")):
+            shutil.rmtree(leftover, ignore_errors=True)
+        if os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, MARKER)):
             raise ConfigError(
                 f"{out_dir} is not empty and was not made by `tfseg data synth`; "
                 "choose a new folder"
             )
-        for sub in ("leftImg8bit", "gtFine"):
-            shutil.rmtree(os.path.join(out_dir, sub), ignore_errors=True)
-    os.makedirs(out_dir, exist_ok=True)
+    with naming_path(out_dir):
+        os.makedirs(out_dir, exist_ok=True)
+        return tempfile.mkdtemp(prefix=_STAGING, dir=out_dir)
 
 
 def _one_thread():
