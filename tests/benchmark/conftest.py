@@ -8,8 +8,9 @@ import pytest
 from tfseg.benchmark.record import make_row
 
 
-def hand_made_row(model="skipnet_shufflenet", runtime="onnxruntime", height=360, width=640,
-                  fps=10.0, **values):  # fmt: skip
+def hand_made_row(
+    model="skipnet_shufflenet", runtime="onnxruntime", height=360, width=640, fps=10.0, **values
+):
     """A valid result row with round, made-up figures (never measured)."""
     latency = 1000.0 / fps
     base = {

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from tfseg.benchmark.record import RESULT_FIELDS, read_rows
+from tfseg.benchmark.runtimes import runtime_problem
 
 from .conftest import hand_made_row
 
@@ -158,16 +159,20 @@ def test_bad_table_input_is_one_line(run_benchmark_cli, tmp_path):
     assert_one_line_error(result, "unknown sub-command 'frobnicate'")
 
 
-@pytest.mark.slow
-def test_every_cpu_runtime_runs_through_its_own_worker(run_benchmark_cli, tmp_path):
+def test_each_kind_of_runtime_runs_through_its_own_worker(run_benchmark_cli, tmp_path):
+    """One runtime per kind of worker set-up (the Keras model from saved weights, a TF graph
+    artifact, TFLite, a non-TensorFlow runtime), interleaved; test_runtimes.py runs every
+    runtime's loop in-process."""
     results = tmp_path / "rows"
     result = run_benchmark_cli(
-        "run", *TINY, f"--results={results}", f"--cache_dir={tmp_path / 'cache'}",
-        "--rounds=2", "--device=test-cpu", timeout=1800,
+        "run", *TINY, "--runtimes=keras,frozen_graph,tflite,openvino", f"--results={results}",
+        f"--cache_dir={tmp_path / 'cache'}", "--rounds=2", "--device=test-cpu", timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    files = sorted(os.listdir(results))
-    assert "test-cpu-function.jsonl" in files and "test-cpu-onnxruntime.jsonl" in files
-    for name in files:
-        for row in read_rows(str(results / name)):
-            assert row["argmax_agreement"] >= (0.3 if "tflite_" in name else 0.999), name
+    expected = ["keras", "frozen_graph", "tflite"]
+    expected += ["openvino"] if runtime_problem("openvino") is None else []
+    assert sorted(os.listdir(results)) == sorted(f"test-cpu-{name}.jsonl" for name in expected)
+    for name in expected:
+        (row,) = read_rows(str(results / f"test-cpu-{name}.jsonl"))
+        assert row["argmax_agreement"] >= 0.999, name
+        assert "interleaved with the other runtimes in 2 rounds" in row["notes"]

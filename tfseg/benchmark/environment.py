@@ -46,9 +46,8 @@ def environment(*, gpu=None):
     """
     cpu, cores = cpu_description()
     gpu = gpu if gpu is not None else _nvml_gpu_name()
-    device = _slug(gpu) if gpu else f"{_slug(cpu) or platform.machine()}-{cores}c"
     return {
-        "device": device,
+        "device": device_name(gpu),
         "cpu": f"{cpu} ({cores} cores)",
         "cpu_cores": cores,
         "gpu": gpu,
@@ -57,6 +56,16 @@ def environment(*, gpu=None):
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "load": load_average(),
     }
+
+
+def device_name(gpu=None):
+    """The slug that names this machine in result rows and files: the GPU's name (`gpu`, or
+    NVML's first device), else the CPU's with its usable core count, e.g. `amd-epyc-2c`."""
+    gpu = gpu if gpu is not None else _nvml_gpu_name()
+    if gpu:
+        return _slug(gpu)
+    cpu, cores = cpu_description()
+    return f"{_slug(cpu) or platform.machine()}-{cores}c"
 
 
 def cpu_description():

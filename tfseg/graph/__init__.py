@@ -1,14 +1,14 @@
 """Graph-level tools: BN folding, freezing and FLOP counting of Keras models."""
 
-from tfseg.graph.count_flops import count_flops
-from tfseg.graph.fold_batch_norms import fold_batch_norms
-from tfseg.graph.freeze_model import (
+from tfseg.graph.batch_norm_folding import fold_batch_norms
+from tfseg.graph.flop_counter import count_flops
+from tfseg.graph.frozen_graph import (
     FrozenGraph,
     freeze_model,
     function_call_ops,
     run_frozen_graph,
 )
-from tfseg.graph.profile_model import profile_model
+from tfseg.graph.model_profile import profile_model
 from tfseg.graph.transforms import (
     GRAPH_TRANSFORM_TOOL,
     GRAPPLER,

@@ -5,7 +5,7 @@ Each is registered for `.keras` serialization under the `tfseg` package.
 
 from tfseg.layers.bilinear_upsampling import BilinearUpsampling
 from tfseg.layers.channel_shuffle import ChannelShuffle
-from tfseg.layers.conv_bn_act import conv_bn_act
+from tfseg.layers.conv_block import conv_bn_act
 from tfseg.layers.group_conv2d import GroupConv2D
 from tfseg.layers.image_normalization import (
     CAFFE_BGR,
@@ -15,8 +15,8 @@ from tfseg.layers.image_normalization import (
     Normalization,
 )
 from tfseg.layers.match_size import MatchSize
-from tfseg.layers.portable_grouped_conv2d import portable_grouped_conv2d
-from tfseg.layers.upsampling_conv import upsampling_conv
+from tfseg.layers.portable_grouped_conv import portable_grouped_conv2d
+from tfseg.layers.upsampling_block import upsampling_conv
 from tfseg.layers.weight_decay import weight_decay_regularizer
 
 __all__ = [

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tfseg.layers.portable_grouped_conv2d import portable_grouped_conv2d
+from tfseg.layers.portable_grouped_conv import portable_grouped_conv2d
 
 
 @keras.saving.register_keras_serializable(package="tfseg")

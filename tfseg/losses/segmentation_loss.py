@@ -4,7 +4,7 @@ import keras
 
 from tfseg.errors import ConfigError
 from tfseg.labels import IGNORE_VALUE
-from tfseg.losses.weighted_cross_entropy import bootstrapped_cross_entropy, weighted_cross_entropy
+from tfseg.losses.cross_entropy import bootstrapped_cross_entropy, weighted_cross_entropy
 
 LOSSES = ("weighted", "unweighted", "bootstrapped")
 

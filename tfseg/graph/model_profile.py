@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from tfseg.graph.count_flops import count_flops
-from tfseg.graph.fold_batch_norms import fold_batch_norms
-from tfseg.graph.freeze_model import freeze_model
+from tfseg.graph.batch_norm_folding import fold_batch_norms
+from tfseg.graph.flop_counter import count_flops
+from tfseg.graph.frozen_graph import freeze_model
 
 CONVENTION = (
     "TF profiler float operations of the frozen forward graph at batch 1 with BatchNorm folded: "
