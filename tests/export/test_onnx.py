@@ -238,6 +238,12 @@ def test_asymmetric_pads_alone_warn_but_pass():
     assert report["ok"] is True and len(report["warnings"]) == 1
 
 
+def test_asymmetric_3d_deconvolution_pads_are_refused():
+    # Only the pads attribute is read: six of them make it a 3-D deconvolution's.
+    report = check_tensorrt_8_2(hand_made_model(pads=(0, 0, 0, 1, 1, 1)))
+    assert report["ok"] is False and "asymmetric 3-D pads" in report["errors"][0]
+
+
 @pytest.mark.parametrize(
     "deconv, message",
     [

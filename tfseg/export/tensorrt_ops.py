@@ -75,8 +75,9 @@ def check_tensorrt_8_2(onnx_model):
     ConvTranspose are 2-D/3-D with constant weights, and ConvTranspose has no `output_padding` or
     `output_shape`; the shape-like inputs of Slice, Pad, Clip, Reshape and Resize are constants;
     Resize modes are among the matrix's; MaxPool has no `Indices` output; Cast goes to a supported
-    type. Warnings (the model may work; verify on the device): ConvTranspose with asymmetric
-    pads, Pad in a non-constant mode, graph inputs of unknown size, a newer IR version.
+    type; 3-D ConvTranspose pads are symmetric. Warnings (the model may work; verify on the
+    device): 2-D ConvTranspose with asymmetric pads, Pad in a non-constant mode, graph inputs of
+    unknown size, a newer IR version.
 
     Args:
         onnx_model: an `onnx.ModelProto`.
@@ -187,10 +188,20 @@ def _check_node(node, constants, initializers, errors, warnings):
         pads = list(attributes.get("pads", []))
         half = len(pads) // 2
         if pads and pads[:half] != pads[half:]:
-            warnings.append(
-                f"{label}: asymmetric pads {pads} (begin {pads[:half]}, end {pads[half:]}); "
-                "TensorRT 8.2 may reject asymmetric deconvolution padding: verify on the device"
-            )
+            # The parser sets such pads as the deconvolution layer's pre- and post-padding; it
+            # refuses them only for 3-D deconvolutions before TensorRT 8.4 (NVIDIA/TensorRT
+            # issues #1744, #2095). Never run on a device here, hence a warning for 2-D.
+            if half == 3:
+                errors.append(
+                    f"{label}: asymmetric 3-D pads {pads}; TensorRT 8.2 refuses asymmetric "
+                    "padding for 3-D deconvolutions"
+                )
+            else:
+                warnings.append(
+                    f"{label}: asymmetric pads {pads} (begin {pads[:half]}, end {pads[half:]}); "
+                    "TensorRT 8.2 takes them for 2-D deconvolutions as pre/post padding: verify "
+                    "on the device"
+                )
     elif node.op_type == "MaxPool" and len([o for o in node.output if o]) > 1:
         errors.append(f"{label}: its Indices output is unsupported")
     elif node.op_type == "Pad":
