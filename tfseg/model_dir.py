@@ -250,6 +250,24 @@ class ModelDir:
             )
         return prefix
 
+    def read_counters(self, prefix):
+        """`(epoch, best_epoch)` stored in a training checkpoint, read without building a model.
+
+        Raises:
+            DataError: the checkpoint cannot be read or lacks the counters.
+        """
+        try:
+            reader = tf.train.load_checkpoint(prefix)
+            return tuple(
+                int(reader.get_tensor(f"{name}/.ATTRIBUTES/VARIABLE_VALUE"))
+                for name in ("epoch", "best_epoch")
+            )
+        except (tf.errors.OpError, ValueError, IndexError) as error:
+            reason = " ".join(str(getattr(error, "message", error)).split())[:200]
+            raise DataError(
+                f"{prefix}: cannot read the checkpoint ({reason}); {_DAMAGED}"
+            ) from None
+
     def restore(self, checkpoint, prefix, *, partial=False):
         """`checkpoint.restore(prefix)`, with a damaged or mismatched checkpoint as a DataError.
 

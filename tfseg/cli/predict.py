@@ -17,6 +17,7 @@ from tfseg.cli.model_flags import define_model_dir_flags
 from tfseg.errors import ConfigError, DataError
 from tfseg.model_dir import ModelDir
 from tfseg.prediction import predict_inputs
+from tfseg.prediction.inputs import list_inputs
 
 FLAGS = flags.FLAGS
 define_model_dir_flags(artifact=True)
@@ -65,6 +66,9 @@ def main(argv):
         model = model_dir.load_model(FLAGS.checkpoint)
         default_output = os.path.join(model_dir.path, "predictions")
     output_dir = FLAGS.output_dir or default_output
+    replaced = _existing_outputs(FLAGS.input, output_dir)
+    if replaced:
+        print(f"replacing {replaced} earlier output file(s) in {os.path.abspath(output_dir)}")
     written = predict_inputs(
         model,
         FLAGS.input,
@@ -76,3 +80,11 @@ def main(argv):
     )
     print(f"wrote {len(written)} files to {os.path.abspath(output_dir)}")
     return 0
+
+
+def _existing_outputs(inputs, output_dir):
+    """How many of the files this run will write exist already (they are replaced, so say so)."""
+    if not os.path.isdir(output_dir):
+        return 0
+    items = list_inputs(inputs, output_dir)
+    return sum(os.path.exists(path) for item in items for path in item.outputs())

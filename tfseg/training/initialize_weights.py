@@ -19,7 +19,15 @@ def initialize_weights(model, config):
     if path is None:
         return ["encoder initialized randomly (--pretrained=none)"]
     report = load_pretrained(model, config.encoder, path)
-    return [str(report)]
+    lines = [str(report)]
+    total = report.loaded + len(report.skipped)
+    if report.loaded < total / 2:
+        # Not refused (a partial load can be intended), but it must not pass unnoticed.
+        lines.append(
+            f"warning: only {report.loaded} of the encoder's {total} tensors came from {path}; "
+            "is it the weights of another network? Most of the encoder starts random"
+        )
+    return lines
 
 
 def copy_matching_weights(model, source_dir):

@@ -176,9 +176,12 @@ def train(config, *, progress=True):
     chief = is_chief(strategy)
     if chief:
         # Read-only, before the model is built: a dir that cannot be resumed is refused at once
-        # (and checked again under the lock).
-        if model_dir.latest_checkpoint() is None:
+        # (and checked again, and repaired, under the lock).
+        latest = model_dir.latest_checkpoint()
+        if latest is None:
             check_fresh_start(model_dir)
+        else:
+            reconcile(model_dir, *model_dir.read_counters(latest), repair=False)
     keras.mixed_precision.set_global_policy(config.precision)
 
     steps_per_epoch = _steps_per_epoch(config, len(train_split), strategy)

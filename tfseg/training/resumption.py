@@ -52,13 +52,15 @@ def check_fresh_start(model_dir):
         )
 
 
-def reconcile(model_dir, epoch, best_epoch):
+def reconcile(model_dir, epoch, best_epoch, *, repair=True):
     """Makes history.jsonl, best-pending/ and best/ agree with the checkpoint of `epoch`.
 
     Args:
         model_dir: a `ModelDir`.
         epoch: the epochs the restored checkpoint has finished.
         best_epoch: the epoch of the best model according to the checkpoint (0: none yet).
+        repair: make the repairs; False only checks that they are possible (and writes
+            nothing), for a quick refusal before the model is built.
 
     Returns:
         `(history, notes)`: the `RunHistory` (records of epochs 1..epoch) and one line per
@@ -68,7 +70,8 @@ def reconcile(model_dir, epoch, best_epoch):
         DataError: the history has gaps or repeats, or best/ holds another epoch's model.
     """
     notes = []
-    remove_partial_checkpoints(model_dir)
+    if repair:
+        remove_partial_checkpoints(model_dir)
     history = RunHistory(model_dir.history).load()
     if history.repaired:
         notes.append(history.repaired)
@@ -85,19 +88,22 @@ def reconcile(model_dir, epoch, best_epoch):
             f"checkpoint has finished epochs {_describe(expected)}: they are not of one run; "
             f"{_RESTART} (or remove history.jsonl to keep training without the old records)"
         )
-    if notes:
+    if notes and repair:
         history.save()
 
     pending = model_dir.pending_best_epoch()
-    if pending is not None and pending == best_epoch:
-        model_dir.promote_best()
+    promoted = pending is not None and pending == best_epoch
+    if promoted:
         notes.append(f"moved the best model of epoch {pending} into {model_dir.best_model}")
+        if repair:
+            model_dir.promote_best()
     elif os.path.exists(model_dir.best_pending):
-        model_dir.discard_pending_best()
         if pending is not None:
             notes.append(f"dropped the best model of epoch {pending}, which has no checkpoint")
+        if repair:
+            model_dir.discard_pending_best()
 
-    on_disk = model_dir.best_epoch()
+    on_disk = pending if promoted and not repair else model_dir.best_epoch()
     if best_epoch > 0 and on_disk != best_epoch:
         found = "no best model" if on_disk is None else f"the model of epoch {on_disk}"
         raise DataError(
