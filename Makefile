@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 # Quiet TensorFlow's C++ start-up noise (CUDA plugin "errors" on a CPU machine) everywhere.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: install test test-fast lint format train evaluate predict flops-table benchmark clean
+.PHONY: install test test-fast test-old-tensorflow lint format train evaluate predict flops-table \
+        benchmark clean
 
 # ---- the main job ---------------------------------------------------------------------------
 # make train ENCODER=shufflenet DECODER=skipnet               built-in synthetic data, ~6 min on 2 cores
@@ -60,6 +61,11 @@ test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 	other=$$($(ONEDNN_OTHER)) && echo "-- tests marked platform, with TF_ENABLE_ONEDNN_OPTS=$$other" \
 	    && TF_ENABLE_ONEDNN_OPTS=$$other $(BIN)/python -m pytest -n 2 --dist loadgroup -m platform
+
+# Opt-in: the frozen-graph exports in PyPI's TF 2.7 (Python 3.9) and TF 1.15 (Python 3.7), venvs
+# built from pyenv's interpreters and cached in ~/.cache/tfseg/old-tf (docs/deployment.md).
+test-old-tensorflow: install
+	TFSEG_OLD_TF_CHECKS=1 $(BIN)/python -m pytest -p no:xdist -q tests/deploy/test_old_tensorflow.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -42,7 +42,7 @@ def hand_made_row(
         "max_abs_logit_diff": 1e-5,
         "threads": {"requested": "default"},
         "versions": {"tensorflow": "2.17.1"},
-        "notes": "params=1014682; load average 1.00 before, 1.00 after (1 min; 2 cores)",
+        "notes": "params=1014682; load average 1.00 before, 1.00 after (1 min, 2 cores)",
     }
     base.update(values)
     return make_row(**base)

@@ -113,3 +113,14 @@ def test_bad_results_are_data_errors(tmp_path):
     with pytest.raises(DataError, match="bad.jsonl:1: not JSON lines"):
         write_leaderboard([str(bad)], str(tmp_path / "l.md"))
     assert not (tmp_path / "l.md").exists()
+
+
+def test_a_busy_machine_is_said_under_its_table(tmp_path):
+    busy = "params=1014682; load average 3.10 before, 2.90 after (1 min, 2 cores): the machine "
+    busy += "was busy with other work, so latencies are upper bounds"
+    quiet = write_jsonl(tmp_path / "quiet.jsonl", [hand_made_row()])
+    quiet_text = write_leaderboard([quiet], str(tmp_path / "q.md"), plots="")["markdown"]
+    assert "The machine was busy" not in quiet_text
+    loaded = write_jsonl(tmp_path / "busy.jsonl", [hand_made_row(notes=busy)])
+    made = write_leaderboard([loaded], str(tmp_path / "b.md"), plots="")
+    assert "The machine was busy with other work during some runs" in made["markdown"]

@@ -250,15 +250,8 @@ def _environment(group):
     threads = (
         ", ".join(f"{k} {v}" for k, v in threads.items()) if isinstance(threads, dict) else threads
     )
-    loads = sorted(
-        {
-            item.strip()
-            for row in group
-            for item in str(row.get("notes") or "").split(";")
-            if item.strip().startswith("load average")
-        }
-    )
-    busy = any("busy" in load for load in loads)
+    # Rows written before the note's wording lost its inner ";" split it in two: look at all.
+    busy = any("the machine was busy" in str(row.get("notes") or "") for row in group)
     dates = sorted(str(r["date"]) for r in group if r["date"])
     commits = sorted({str(r["git_commit"]) for r in group if r["git_commit"]})
     power = sorted({str(r["power_source"]) for r in group if r["power_source"]})

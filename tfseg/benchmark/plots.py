@@ -16,7 +16,8 @@ DPI = 120
 
 
 def plot_fps_vs_resolution(rows, path):
-    """FPS and median latency vs input resolution, one line per model x runtime (Fig. 8).
+    """FPS and median latency vs input resolution, one line per model x runtime (Fig. 8); only
+    series measured at three sizes or more, if there are any.
 
     Args:
         rows: merged result rows.
@@ -36,6 +37,10 @@ def plot_fps_vs_resolution(rows, path):
     series = {}
     for row in rows:
         series.setdefault(_series_key(row, rows), []).append(row)
+    # A sweep is a line of three sizes or more; two-size pairs would bury it (the leaderboard
+    # table has them). Without a sweep every series is drawn.
+    series = {key: points for key, points in series.items() if len(points) >= 3} or series
+    rows = [row for points in series.values() for row in points]
     figure, (fps_axis, ms_axis) = plt.subplots(1, 2, figsize=(13, 5.2))
     colors, markers = _colors(rows), _model_markers(rows)
     sizes = {}

@@ -611,7 +611,7 @@ def _protocol_note(spec):
 def _load_note(before, after, cores):
     if not before or not after:
         return "load average unknown"
-    text = f"load average {before[0]:.2f} before, {after[0]:.2f} after (1 min; {cores} cores)"
+    text = f"load average {before[0]:.2f} before, {after[0]:.2f} after (1 min, {cores} cores)"
     if max(before[0], after[0]) > 0.75 * cores:
         text += ": the machine was busy with other work, so latencies are upper bounds"
     return text

@@ -327,7 +327,8 @@ def strip_default_attrs(graph_def):
     """A copy of `graph_def` without attrs that hold their op's default value (`--tf1_compatible`).
 
     TensorFlow 1.15 refuses a NodeDef with an attr its op does not know, such as the
-    `explicit_paddings=[]` of every Conv2D and MaxPool frozen by TensorFlow 2. Attrs added
+    `explicit_paddings=[]` of DepthwiseConv2dNative and MaxPool, or Dequantize's `narrow_range`,
+    `axis` and `dtype`, as TensorFlow 2 freezes them. Attrs added
     since have defaults that reproduce the old behaviour, so dropping every default-valued
     attr (by this TensorFlow's op registry) lets TF 1.15 import the graph.
 
