@@ -107,3 +107,12 @@ def test_a_dataset_json_pointing_outside_the_data_set_is_refused(tmp_path):
     (root / "dataset.json").write_text(json.dumps({"classes": classes, "image_dir": "../other"}))
     with pytest.raises(DataError, match="'image_dir' must be a folder inside the data set"):
         dataset_info(str(root))
+
+
+def test_evaluate_names_a_validation_image_damaged_mid_file(trained_run, data_copy, run_tfseg):
+    bad = first(data_copy, "leftImg8bit/val/**/*.png")
+    damage_middle(bad)
+    result = run_tfseg("evaluate", f"--model_dir={trained_run}", f"--data_dir={data_copy}",
+                       "--noprogress")  # fmt: skip
+    line = one_error_line(result, "evaluate")
+    assert result.returncode == 2 and f"{bad}: cannot decode (" in line

@@ -41,6 +41,7 @@ def test_a_second_lock_is_refused_naming_the_holder(tmp_path):
         with pytest.raises(DataError) as refused:
             FolderLock(tmp_path / "m", "tfseg train").acquire()
     assert f"in use by process {os.getpid()} (tfseg train" in str(refused.value)
+    assert not (tmp_path / "m" / LOCK_FILE).exists()  # removed on release
     FolderLock(tmp_path / "m", "tfseg train").acquire().release()  # free again
 
 

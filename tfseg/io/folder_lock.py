@@ -6,6 +6,9 @@ power loss of a container), so a lock left by a killed run is never mistaken for
 no PID has to be probed (PIDs are reused, and a PID check races with another process taking the
 same stale lock). The PID in the file is only for the message. `flock` works on local file
 systems and on NFSv4 (Linux maps it to a byte-range lock there).
+
+The file is removed when the lock is released, so a finished run leaves no trace; a lock taken
+on a file that was removed meanwhile is dropped and taken again on the file the path names.
 """
 
 import fcntl
@@ -47,22 +50,26 @@ class FolderLock:
         Returns:
             self.
         """
-        with naming_path(self.path):
-            os.makedirs(self.folder, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_pid(fd)
+        while True:
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read_pid(fd)
+                os.close(fd)
+                who = f"process {holder}" if holder else "another process"
+                raise DataError(
+                    f"{self.folder} is in use by {who} ({self.purpose}, lock {self.path}); wait "
+                    "for it to finish or stop it, or choose another folder"
+                ) from None
+            except BaseException:
+                os.close(fd)
+                raise
+            # The holder we waited on may have removed the file as it released it: a lock on
+            # that unlinked file would exclude nobody. Lock the file the path names now.
+            if _same_file(fd, self.path):
+                break
             os.close(fd)
-            who = f"process {holder}" if holder else "another process"
-            raise DataError(
-                f"{self.folder} is in use by {who} ({self.purpose}, lock {self.path}); wait for "
-                "it to finish or stop it, or choose another folder"
-            ) from None
-        except BaseException:
-            os.close(fd)
-            raise
         previous = _read_pid(fd)
         if previous and previous != os.getpid():
             self.stale_pid = previous  # its process died: the kernel released its lock
@@ -72,11 +79,18 @@ class FolderLock:
         return self
 
     def release(self):
-        """Gives the lock up; the file stays (removing it would race with a waiting process)."""
+        """Removes the lock file and gives the lock up (a killed process cannot remove it: the
+        next one finds its PID there and takes over)."""
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            if _same_file(self._fd, self.path):
+                os.unlink(self.path)
             os.close(self._fd)  # closing releases the flock
             self._fd = None
+
+    def _open(self):
+        with naming_path(self.path):
+            os.makedirs(self.folder, exist_ok=True)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
 
     def __enter__(self):
         return self.acquire()
@@ -91,3 +105,10 @@ def _read_pid(fd):
     except OSError:
         return None
     return int(text) if text.isdigit() else None
+
+
+def _same_file(fd, path):
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
