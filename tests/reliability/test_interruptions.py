@@ -170,3 +170,15 @@ def test_sigkill_at_several_moments_always_resumes(
     assert result.returncode == 0, result.stderr[-3000:]
     assert history_epochs(model_dir) == [1, 2, 3]
     assert not os.path.exists(os.path.join(model_dir, "best-pending"))
+
+
+def test_a_first_run_that_fails_before_its_checkpoint_leaves_nothing(
+    tiny_cityscapes, run_tfseg, tmp_path
+):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()  # made by the user: it stays, empty
+    result = run_tfseg(*train_args(tiny_cityscapes, model_dir, "--learning_rate=1e30"))
+    line = one_error_line(result, "train")
+    assert result.returncode == 2 and "the loss became" in line
+    assert "no checkpoint had been written yet, so the run's files are removed" in line
+    assert os.listdir(model_dir) == []  # a retry, with any settings, starts clean

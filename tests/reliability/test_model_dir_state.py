@@ -8,11 +8,12 @@ import sys
 
 import pytest
 
-from tfseg.errors import DataError
+from tfseg.errors import DataError, Terminated
 from tfseg.io.folder_lock import LOCK_FILE, FolderLock
 from tfseg.model_dir import ModelDir
 from tfseg.training.resumption import check_fresh_start, reconcile
 from tfseg.training.run_history import RunHistory
+from tfseg.training.run_progress import RunProgress
 
 
 def write_history(model_dir, epochs, tail=""):
@@ -150,3 +151,25 @@ def test_a_dir_left_by_a_run_killed_before_its_first_checkpoint_starts_afresh(mo
     os.makedirs(model_dir.logs)
     assert not model_dir.has_training_state()
     model_dir.check_identity({"encoder": "shufflenet"})  # not refused: nothing to lose
+
+
+@pytest.mark.parametrize(
+    "progress, interruption, line",
+    [({"committed": 6, "current": 6}, KeyboardInterrupt(),
+      "interrupted (SIGINT) during epoch 7/200; epochs 1-6 are kept in {path}: rerun the same "
+      "command to resume from epoch 7"),
+     ({"committed": 1, "current": 1}, Terminated(),
+      "interrupted (SIGTERM) during epoch 2/200; epoch 1 is kept in {path}: rerun the same "
+      "command to resume from epoch 2"),
+     ({"fresh": True, "current": 0}, KeyboardInterrupt(),
+      "interrupted (SIGINT) during epoch 1/200, before the first checkpoint; removed {path}: "
+      "rerun the same command to start again"),
+     ({}, Terminated(), "interrupted (SIGTERM) before the first epoch; {path} is as it was: "
+      "rerun the same command")],
+)  # fmt: skip
+def test_an_interruption_says_what_is_kept_and_how_to_go_on(
+    model_dir, progress, interruption, line
+):
+    error = RunProgress(model_dir, 200, **progress).interrupted(interruption, created=True)
+    assert str(error) == line.format(path=model_dir.path)
+    assert error.exit_code == (143 if isinstance(interruption, Terminated) else 130)

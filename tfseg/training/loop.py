@@ -19,11 +19,8 @@ from tfseg.data import check_dataset, class_weights, load_dataset, open_split
 from tfseg.data.decode_errors import data_error_from
 from tfseg.data.examples import format_problems
 from tfseg.errors import (
-    EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
     ConfigError,
     DataError,
-    Interrupted,
     Terminated,
     TfsegError,
 )
@@ -40,10 +37,9 @@ from tfseg.training.resumption import (
     check_fresh_start,
     reconcile,
     remove_partial_checkpoints,
-    undo_first_run,
-    undo_unfinished_epoch,
 )
 from tfseg.training.run_history import RunHistory
+from tfseg.training.run_progress import RunProgress
 from tfseg.training.training_summaries import TrainingSummaries
 
 
@@ -202,10 +198,10 @@ def train(config, *, progress=True):
         try:
             return run.train(identity, progress, start_time)
         except (KeyboardInterrupt, Terminated) as interruption:
-            run.undo(created)
-            raise run.interrupted(interruption, created) from None
+            run.progress.undo(created)
+            raise run.progress.interrupted(interruption, created) from None
         except BaseException:
-            run.undo(created)
+            run.progress.undo(created)
             raise
 
 
@@ -215,15 +211,11 @@ class _Run:
     def __init__(self, config, model_dir, strategy, chief, train_split, val_split, steps):
         self.config, self.model_dir, self.strategy, self.chief = config, model_dir, strategy, chief
         self.train_split, self.val_split, self.steps_per_epoch = train_split, val_split, steps
-        # True once the dir is known to hold no other run's epochs: only then may a failure
-        # before the first checkpoint remove what this run wrote.
-        self.fresh = False
-        self.committed = 0  # epochs finished and checkpointed
-        self.committed_best = 0  # the best epoch the last checkpoint knows
-        self.current = None  # the epoch being run (0-based)
+        self.progress = RunProgress(model_dir, config.epochs)
 
     def train(self, identity, progress, start_time):
         config, model_dir, strategy, chief = self.config, self.model_dir, self.strategy, self.chief
+        done = self.progress
         info = self.train_split.info
         loss_function = _loss_function(config, self.train_split)
         model, optimizer = build_model_and_optimizer(
@@ -246,25 +238,25 @@ class _Run:
         latest = model_dir.latest_checkpoint()
         if latest:
             model_dir.restore(checkpoint, latest)
-            self.committed = int(epoch.numpy())
-            self.committed_best = int(best_epoch.numpy())
+            done.committed = int(epoch.numpy())
+            done.committed_best = int(best_epoch.numpy())
             if chief:
-                history, notes = reconcile(model_dir, self.committed, self.committed_best)
+                history, notes = reconcile(model_dir, done.committed, done.committed_best)
                 for note in notes:
                     _say(chief, note)
             if config.lr_schedule == "constant":
                 # The checkpoint restored the old run's rate; this run's flag wins.
                 optimizer.learning_rate = config.learning_rate
-            _say(chief, f"resuming {model_dir.path} after epoch {self.committed}/{config.epochs}")
+            _say(chief, f"resuming {model_dir.path} after epoch {done.committed}/{config.epochs}")
         else:
             if chief:
                 check_fresh_start(model_dir)
                 model_dir.discard_pending_best()
                 history = RunHistory(model_dir.history)
-                self.fresh = True
+                done.fresh = True
             for line in initialize_weights(model, config):
                 _say(chief, line)
-        resumed_from = self.committed
+        resumed_from = done.committed
         if chief:
             model_dir.write_config(identity, config.to_dict(), self.train_split.info)
 
@@ -272,7 +264,7 @@ class _Run:
         step_function = make_step_function(model, optimizer, loss_function, strategy, config)
         images_seen, train_seconds = 0, 0.0
         for current in range(resumed_from, config.epochs):
-            self.current = current
+            done.current = current
             iterator = iter(_epoch_dataset(config, strategy, self.train_split, current))
             if progress and chief:
                 print(f"Epoch {current + 1}/{config.epochs}")
@@ -282,7 +274,11 @@ class _Run:
                 loss, regularization = self._step(step_function, iterator)
                 loss = float(loss)
                 if not math.isfinite(loss):
-                    raise TrainingDiverged(self._diverged(loss, current, step))
+                    raise TrainingDiverged(
+                        f"the loss became {loss} at epoch {current + 1}, step {step + 1}; "
+                        f"training stopped and {done.kept()}. Lower --learning_rate or check "
+                        "the data."
+                    )
                 losses.append(loss)
                 learning_rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
                 if progress and chief:
@@ -313,7 +309,7 @@ class _Run:
                 if chief:
                     history.append(record)
                 _save_checkpoint(manager, current + 1, checkpoint_dir)
-                self.committed, self.committed_best = current + 1, int(best_epoch.numpy())
+                done.committed, done.committed_best = current + 1, int(best_epoch.numpy())
                 if staged:
                     model_dir.promote_best()
             _say(chief, _epoch_line(record))
@@ -340,56 +336,6 @@ class _Run:
                 raise
             raise found from None
 
-    def _diverged(self, loss, current, step):
-        if self.committed:
-            kept = (
-                f"the last good checkpoint (epoch {self.committed}) is kept in "
-                f"{self.model_dir.checkpoints}"
-            )
-        else:
-            kept = "no checkpoint had been written yet, so the run's files are removed"
-        return (
-            f"the loss became {loss} at epoch {current + 1}, step {step + 1}; training stopped "
-            f"and {kept}. Lower --learning_rate or check the data."
-        )
-
-    def undo(self, created):
-        """After a failure: a first run without a checkpoint removes what it wrote; a later
-        one keeps its last checkpoint and best model and drops the unfinished epoch's files."""
-        if self.fresh and self.committed == 0:
-            undo_first_run(self.model_dir, created)
-        elif self.committed:
-            undo_unfinished_epoch(self.model_dir, self.committed, self.committed_best)
-
-    def interrupted(self, interruption, created):
-        """The one-line `Interrupted` error for a SIGINT (KeyboardInterrupt) or SIGTERM."""
-        terminated = isinstance(interruption, Terminated)
-        name, code = ("SIGTERM", EXIT_TERMINATED) if terminated else ("SIGINT", EXIT_INTERRUPTED)
-        during = (
-            f"during epoch {self.current + 1}/{self.config.epochs}"
-            if self.current is not None
-            else "before the first epoch"
-        )
-        if self.fresh and self.committed == 0:
-            removed = self.model_dir.path if created else f"what it wrote in {self.model_dir.path}"
-            return Interrupted(
-                f"interrupted ({name}) {during}, before the first checkpoint; removed {removed}: "
-                "rerun the same command to start again",
-                code,
-            )
-        if self.committed == 0:
-            return Interrupted(
-                f"interrupted ({name}) {during}; {self.model_dir.path} is as it was: rerun the "
-                "same command",
-                code,
-            )
-        return Interrupted(
-            f"interrupted ({name}) {during}; {_epochs_kept(self.committed)} kept in "
-            f"{self.model_dir.path}: rerun the same command to resume from epoch "
-            f"{self.committed + 1}",
-            code,
-        )
-
 
 def _check_validation_files(val_split):
     """Decodes every validation file now, so that a damaged one (or a label value outside the
@@ -400,10 +346,6 @@ def _check_validation_files(val_split):
     if report.problems:
         where = f"validation split {val_split.name!r} of {val_split.data_dir}"
         raise DataError(format_problems(report.problems, where))
-
-
-def _epochs_kept(count):
-    return "epoch 1 is" if count == 1 else f"epochs 1-{count} are"
 
 
 def _save_checkpoint(manager, number, folder):
