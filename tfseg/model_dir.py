@@ -16,6 +16,7 @@ from tfseg.errors import ConfigError, DataError
 from tfseg.evaluation import write_metrics_json
 from tfseg.io import atomic_write
 from tfseg.io.folder_lock import LOCK_FILE
+from tfseg.io.os_errors import naming_path
 from tfseg.model_builder import build_model
 
 # The models a model dir holds (`load_model(which)`, `--checkpoint`).
@@ -299,8 +300,9 @@ class ModelDir:
         model_path = os.path.join(self.best_pending, "model.keras")
         temporary = os.path.join(self.best_pending, "model.tmp.keras")
         try:
-            model.save(temporary)
-            os.replace(temporary, model_path)
+            with naming_path(model_path):  # Keras' errors on a full disk name no file
+                model.save(temporary)
+                os.replace(temporary, model_path)
             write_metrics_json(metrics, os.path.join(self.best_pending, "metrics.json"))
         except BaseException:
             shutil.rmtree(self.best_pending, ignore_errors=True)

@@ -95,6 +95,7 @@ def test_a_full_disk_at_the_end_of_an_epoch_keeps_the_last_checkpoint(
     line = one_error_line(result, "train")
     assert result.returncode == 3, result.stderr[-3000:]
     assert "no space left on the device" in line and "rerun the same command" in line
+    assert line.split(": ")[2].startswith(model_dir)  # names the file it was writing
     after = snapshot(model_dir)
     # config.json records the last run's settings (--epochs=3 now); logs/ grows.
     kept = {p: d for p, d in before.items() if not p.startswith("logs") and p != "config.json"}
@@ -126,8 +127,19 @@ def test_a_full_disk_while_predicting_leaves_only_whole_files(
                        f"--output_dir={mount}/out")  # fmt: skip
     line = one_error_line(result, "predict")
     assert result.returncode == 3 and "no space left on the device" in line
+    assert line.split(": ")[2].startswith(f"{mount}/out/")
     for root, _, names in os.walk(mount):
         for name in names:
             assert not name.startswith(".tmp-"), name
             with open(os.path.join(root, name), "rb") as f:
                 assert f.read().endswith(b"IEND\xaeB`\x82"), name  # a complete PNG
+
+
+def test_a_full_disk_before_the_first_checkpoint_leaves_nothing(tiny_cityscapes, run_tfseg, tmpfs):
+    mount = tmpfs(size="2m")  # less than one best model
+    model_dir = os.path.join(mount, "model")
+    result = run_tfseg(*train_args(tiny_cityscapes, model_dir, "--epochs=1"))
+    line = one_error_line(result, "train")
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert f"{model_dir}/best-pending/model.keras: no space left on the device" in line
+    assert os.listdir(mount) == []  # no model.tmp.keras, no ckpt-1_temp, no config-only dir

@@ -86,3 +86,9 @@ def test_a_failed_write_is_given_the_path_it_was_writing(tmp_path):
     with pytest.raises(OSError) as raised, naming_path(tmp_path / "x"):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     assert str(error_from_os_error(raised.value)).startswith(f"{tmp_path / 'x'}: no space left")
+
+
+def test_an_os_error_without_errno_is_sorted_by_its_text(capsys):
+    error = OSError("Can't write data (file write failed: errno = 28, 'No space left on device')")
+    returned, err = run_guarded(error, capsys)
+    assert returned == 3 and "no space left on the device" in err and "Traceback" not in err

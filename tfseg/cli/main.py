@@ -128,7 +128,11 @@ def anticipated_error(error):
     if isinstance(error, TfsegError):
         return error
     if isinstance(error, OSError):
-        return error_from_os_error(error)
+        # Some libraries (h5py, zipfile) raise OSErrors without an errno, the OS's reason only
+        # in their text.
+        return error_from_os_error(error) or error_from_message(
+            error.filename or "a file operation", str(error)
+        )
     if isinstance(error, MemoryError):
         return ResourceError(f"out of memory; {_LESS_MEMORY}")
     tf = sys.modules.get("tensorflow")
@@ -151,7 +155,7 @@ def anticipated_error(error):
     if not isinstance(error, file_errors):
         return None
     # TensorFlow's file errors: the message holds the path and the OS's reason, no errno.
-    found = error_from_message("?", message, "?")
+    found = error_from_message("?", message)
     if found is not None:
         return type(found)(message)
     if isinstance(error, tf.errors.DataLossError):

@@ -59,14 +59,14 @@ def error_from_os_error(error):
     return kind(f"{where}: {what}; {advice}")
 
 
-def error_from_message(path, message, doing):
+def error_from_message(path, message, doing=None):
     """The one-line `TfsegError` for a failure reported as text (TensorFlow's file errors carry
     the OS's message, e.g. "No space left on device", but no errno).
 
     Args:
         path: the file or folder being written or read.
         message: the error's message.
-        doing: what was being done, e.g. "writing the checkpoint of epoch 3".
+        doing: what was being done, e.g. "writing the checkpoint of epoch 3", or None.
 
     Returns:
         The `ResourceError` / `DataError` of the first known errno whose text is in `message`,
@@ -76,7 +76,8 @@ def error_from_message(path, message, doing):
         if os.strerror(number).lower() in message.lower():
             error = error_from_os_error(OSError(number, os.strerror(number), str(path)))
             what, advice = str(error).removeprefix(f"{path}: ").split("; ", 1)
-            return type(error)(f"{path}: {what} while {doing}; {advice}")
+            while_doing = f" while {doing}" if doing else ""
+            return type(error)(f"{path}: {what}{while_doing}; {advice}")
     return None
 
 
