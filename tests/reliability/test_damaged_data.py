@@ -116,3 +116,31 @@ def test_evaluate_names_a_validation_image_damaged_mid_file(trained_run, data_co
                        "--noprogress")  # fmt: skip
     line = one_error_line(result, "evaluate")
     assert result.returncode == 2 and f"{bad}: cannot decode (" in line
+
+
+@pytest.mark.parametrize(
+    "breakage, expected",
+    [("bad_ids", "values outside the label table: 250"),
+     ("empty", "no images in split 'val'"),
+     ("escape", "split must be a folder name")],
+)  # fmt: skip
+def test_validation_problems_stop_the_run_before_the_first_epoch(
+    breakage, expected, data_copy, run_tfseg, tmp_path
+):
+    import cv2
+
+    extra = []
+    if breakage == "bad_ids":
+        label = first(data_copy, "gtFine/val/**/*_labelIds.png")
+        values = cv2.imread(label, cv2.IMREAD_UNCHANGED)
+        values[0, 0] = 250
+        cv2.imwrite(label, values)
+    elif breakage == "empty":
+        for path in glob.glob(os.path.join(data_copy, "*", "val", "*", "*.png")):
+            os.unlink(path)
+    else:
+        extra = ["--val_split=../train"]
+    result = run_tfseg(*train_args(data_copy, tmp_path / "model", "--epochs=1", *extra))
+    line = one_error_line(result, "train")
+    assert result.returncode == 2 and expected in line
+    assert "Epoch 1/1" not in result.stdout and not (tmp_path / "model").exists()
