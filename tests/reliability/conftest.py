@@ -2,7 +2,9 @@
 one-line checks, file snapshots and small tmpfs mounts (skipped where mounting is not allowed).
 
 The data set and the CLI runners are the shared fixtures of tests/conftest.py (`synthetic_set`,
-`tiny_cityscapes`, `run_tfseg`, `start_tfseg`).
+`tiny_cityscapes`, `run_tfseg`, `start_tfseg`). Tests that use `trained_run` (or `run_copy`) are
+in the xdist group `reliability_trained`, so that under `--dist loadgroup` one worker trains it
+once; the others spread over the workers.
 """
 
 import contextlib

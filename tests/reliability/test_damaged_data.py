@@ -14,8 +14,6 @@ from tfseg.data import check_dataset, dataset_info, open_split
 from tfseg.data.decode_errors import data_error_from, find_undecodable
 from tfseg.errors import DataError
 
-pytestmark = pytest.mark.xdist_group("reliability_train")
-
 
 def damage_middle(path):
     """Flips bytes in the middle of the file: the header and the closing IEND chunk stay."""
@@ -109,6 +107,7 @@ def test_a_dataset_json_pointing_outside_the_data_set_is_refused(tmp_path):
         dataset_info(str(root))
 
 
+@pytest.mark.xdist_group("reliability_trained")
 def test_evaluate_names_a_validation_image_damaged_mid_file(trained_run, data_copy, run_tfseg):
     bad = first(data_copy, "leftImg8bit/val/**/*.png")
     damage_middle(bad)

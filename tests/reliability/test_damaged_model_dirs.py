@@ -13,7 +13,8 @@ from tests.reliability.conftest import one_error_line, snapshot, train_args
 from tfseg.errors import DataError
 from tfseg.model_dir import ModelDir, load_keras_model
 
-pytestmark = pytest.mark.xdist_group("reliability_train")
+# Most tests damage a copy of the one trained run: one worker trains it for all of them.
+pytestmark = pytest.mark.xdist_group("reliability_trained")
 
 
 def truncate(path, keep=0.5):

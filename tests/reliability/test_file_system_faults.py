@@ -17,8 +17,6 @@ from tests.reliability.conftest import (
 )
 from tfseg.model_dir import ModelDir
 
-pytestmark = pytest.mark.xdist_group("reliability_train")
-
 
 def test_a_model_dir_that_is_a_file_is_named(tiny_cityscapes, run_tfseg, tmp_path):
     path = tmp_path / "model"
@@ -80,6 +78,7 @@ def test_a_full_disk_while_synthesizing_leaves_no_data_set(run_tfseg, tmpfs):
     assert check.returncode != 0
 
 
+@pytest.mark.xdist_group("reliability_trained")
 def test_a_full_disk_at_the_end_of_an_epoch_keeps_the_last_checkpoint(
     trained_run, tiny_cityscapes, run_tfseg, tmpfs
 ):
@@ -107,6 +106,7 @@ def test_a_full_disk_at_the_end_of_an_epoch_keeps_the_last_checkpoint(
     ModelDir(model_dir).load_model("last")
 
 
+@pytest.mark.xdist_group("reliability_trained")
 def test_predict_into_a_file_is_named(trained_run, tiny_cityscapes, run_tfseg, tmp_path):
     out = tmp_path / "out"
     out.write_text("x")
@@ -118,6 +118,7 @@ def test_predict_into_a_file_is_named(trained_run, tiny_cityscapes, run_tfseg, t
     assert out.read_text() == "x"
 
 
+@pytest.mark.xdist_group("reliability_trained")
 def test_a_full_disk_while_predicting_leaves_only_whole_files(
     trained_run, tiny_cityscapes, run_tfseg, tmpfs
 ):

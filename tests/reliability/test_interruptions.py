@@ -18,8 +18,6 @@ from tests.reliability.conftest import (
 )
 from tfseg.model_dir import ModelDir
 
-pytestmark = pytest.mark.xdist_group("reliability_train")
-
 
 def pointer(model_dir):
     return os.path.join(model_dir, "checkpoints", "checkpoint")
@@ -124,6 +122,7 @@ def test_a_second_run_is_refused_and_a_killed_runs_lock_is_taken_over(
     assert history_epochs(model_dir) == list(range(1, kept + 2))
 
 
+@pytest.mark.xdist_group("reliability_trained")
 def test_a_kill_during_the_checkpoint_write_is_repaired_on_resume(
     run_copy, tiny_cityscapes, run_tfseg
 ):
