@@ -119,6 +119,20 @@ def test_predict_into_a_file_is_named(trained_run, tiny_cityscapes, run_tfseg, t
 
 
 @pytest.mark.xdist_group("reliability_trained")
+def test_predict_says_when_it_replaces_earlier_outputs(
+    trained_run, tiny_cityscapes, run_tfseg, tmp_path
+):
+    image_dir = os.path.join(tiny_cityscapes, "leftImg8bit", "val")
+    args = ["predict", f"--model_dir={trained_run}", f"--input={image_dir}",
+            f"--output_dir={tmp_path / 'out'}"]  # fmt: skip
+    first = run_tfseg(*args)
+    assert first.returncode == 0 and "replacing" not in first.stdout, first.stderr[-3000:]
+    again = run_tfseg(*args)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"replacing 4 earlier output file(s) in {tmp_path / 'out'}" in again.stdout
+
+
+@pytest.mark.xdist_group("reliability_trained")
 def test_a_full_disk_while_predicting_leaves_only_whole_files(
     trained_run, tiny_cityscapes, run_tfseg, tmpfs
 ):
