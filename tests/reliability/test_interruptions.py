@@ -1,6 +1,7 @@
 """Ctrl-C, SIGTERM, SIGKILL at several moments and two runs on one model dir: one line, the
 conventional exit code, and a model dir that the same command resumes."""
 
+import glob
 import json
 import os
 import shutil
@@ -181,3 +182,16 @@ def test_a_first_run_that_fails_before_its_checkpoint_leaves_nothing(
     assert result.returncode == 2 and "the loss became" in line
     assert "no checkpoint had been written yet, so the run's files are removed" in line
     assert os.listdir(model_dir) == []  # a retry, with any settings, starts clean
+
+
+def test_an_interrupted_synth_leaves_no_data_set(start_tfseg, tmp_path):
+    out = tmp_path / "data"
+    process = start_tfseg("data", "synth", f"--out={out}", "--num_train=200", "--num_val=0",
+                          "--height=256", "--width=512", "--workers=1",
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    # Scenes are being written into the staging folder.
+    wait_for(lambda: len(glob.glob(f"{out}/.partial-*/leftImg8bit/train/*/*.png")) >= 2, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and stderr == "tfseg data: interrupted (SIGINT)\n", stderr
+    assert not out.exists()
