@@ -143,3 +143,21 @@ def test_validation_problems_stop_the_run_before_the_first_epoch(
     line = one_error_line(result, "train")
     assert result.returncode == 2 and expected in line
     assert "Epoch 1/1" not in result.stdout and not (tmp_path / "model").exists()
+
+
+@pytest.mark.parametrize("cut", ["two_thirds", "end_marker"])
+def test_a_truncated_jpeg_is_caught_by_the_header_check(tmp_path, cut):
+    """OpenCV decodes a truncated JPEG with a warning, so the checker's decode passed it;
+    TensorFlow refuses it mid-epoch. The header check now looks for the end-of-image marker."""
+    import cv2
+    import numpy as np
+
+    from tfseg.io import image_header
+
+    path = str(tmp_path / "x.jpg")
+    cv2.imwrite(path, np.random.default_rng(0).integers(0, 256, (64, 128, 3), np.uint8))
+    data = open(path, "rb").read()
+    assert image_header(path).format == "jpeg"
+    open(path, "wb").write(data[: len(data) * 2 // 3] if cut == "two_thirds" else data[:-2])
+    with pytest.raises(DataError, match="truncated JPEG .no end-of-image marker."):
+        image_header(path)

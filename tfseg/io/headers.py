@@ -13,6 +13,10 @@ _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> channels as sto
 _PNG_COLOR_NAMES = {0: "grayscale", 2: "RGB", 3: "palette", 4: "grayscale+alpha", 6: "RGBA"}
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _JPEG_HEAD_BYTES = 1 << 18  # EXIF blocks come before the frame header
+# The end-of-image marker that closes every complete JPEG, looked for in its last bytes (some
+# writers pad after it). Scan data cannot contain it: an 0xFF there is followed by 0x00.
+JPEG_END = b"\xff\xd9"
+_JPEG_TAIL_BYTES = 4096
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,10 +41,11 @@ class ImageHeader:
 
 
 def image_header(path):
-    """Reads the header (and for PNG the closing chunk) of `path`.
+    """Reads the header (and the closing chunk or marker) of `path`.
 
-    Only the first bytes and, for PNG, the last 12 bytes are read, so this is cheap enough to run
-    on every file before training. It catches files that are not images, truncated files and
+    Only the first bytes and the last ones (12 for PNG, 4 kB for JPEG) are read, so this is
+    cheap enough to run on every file before training. It catches files that are not images,
+    truncated files (a PNG without its IEND chunk, a JPEG without its end-of-image marker) and
     wrong pixel formats; a file damaged in the middle is only found by decoding it (the checker,
     `tfseg data check`, does).
 
@@ -66,10 +71,16 @@ def image_header(path):
                 f.seek(max(size - len(PNG_TRAILER), 0))
                 tail = f.read()
                 return _png_header(path, head, tail)
+            f.seek(max(size - _JPEG_TAIL_BYTES, 0))
+            tail = f.read()
     except OSError as error:
         raise DataError(f"{path}: cannot read file ({error.strerror or error})") from None
     if head.startswith(b"\xff\xd8"):
-        return _jpeg_header(path, head)
+        header = _jpeg_header(path, head)
+        if JPEG_END not in tail:
+            # OpenCV decodes such a file with a warning; TensorFlow refuses it.
+            raise DataError(f"{path}: truncated JPEG (no end-of-image marker)")
+        return header
     if not head:
         raise DataError(f"{path}: empty file")
     raise DataError(f"{path}: not a PNG or JPEG file")

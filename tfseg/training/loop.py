@@ -192,17 +192,24 @@ def train(config, *, progress=True):
     if not chief:  # non-chief workers write only their scratch folder
         return run.train(identity, progress, start_time)
     created = not os.path.exists(model_dir.path)
-    with FolderLock(model_dir.path, "tfseg train") as lock:
-        if lock.stale_pid:
-            _say(chief, f"took over the lock of process {lock.stale_pid}, which is not running")
-        try:
-            return run.train(identity, progress, start_time)
-        except (KeyboardInterrupt, Terminated) as interruption:
-            run.progress.undo(created)
-            raise run.progress.interrupted(interruption, created) from None
-        except BaseException:
-            run.progress.undo(created)
-            raise
+    try:
+        with FolderLock(model_dir.path, "tfseg train") as lock:
+            if lock.stale_pid:
+                _say(chief, f"took over the lock of process {lock.stale_pid}, which is not running")
+            try:
+                return run.train(identity, progress, start_time)
+            except (KeyboardInterrupt, Terminated) as interruption:
+                run.progress.undo(created)
+                raise run.progress.interrupted(interruption, created) from None
+            except BaseException:
+                run.progress.undo(created)
+                raise
+    except BaseException:
+        # A failure before anything was written (e.g. while building the model) leaves the
+        # folder the lock created: empty, it goes too.
+        if created and os.path.isdir(model_dir.path) and not os.listdir(model_dir.path):
+            os.rmdir(model_dir.path)
+        raise
 
 
 class _Run:
