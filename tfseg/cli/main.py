@@ -99,7 +99,8 @@ def _run_guarded(main, argv, command):
             traceback.print_exc()
             print(
                 f"tfseg {command}: this is a bug in tfseg, not a problem with your input: "
-                "please report it with the command and the traceback above",
+                "please report it on the project's issue tracker, with the command and the "
+                "traceback above",
                 file=sys.stderr,
             )
             return 1
