@@ -96,6 +96,8 @@ class ModelDir:
         Raises:
             DataError: the folder is missing, or holds no config.json.
         """
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise DataError(f"--model_dir={self.path} is a file, not a folder")
         if not os.path.isdir(self.path):
             raise DataError(f"--model_dir={self.path} does not exist; train a model there first")
         if self.read_config() is None:
@@ -352,6 +354,9 @@ def load_keras_model(path):
                 f"{path}: refused, the model holds a Lambda layer (code that loading would run); "
                 "only load models you trust, with keras.saving.load_model(safe_mode=False)"
             ) from None
+        if "File not found" in message:
+            # Keras says so of any file its zip reader cannot open, although the file exists.
+            message = "not a readable .keras zip archive"
         raise DataError(f"{path}: cannot load the model ({message[:160]}); {_DAMAGED}") from None
 
 
