@@ -92,3 +92,12 @@ def test_an_os_error_without_errno_is_sorted_by_its_text(capsys):
     error = OSError("Can't write data (file write failed: errno = 28, 'No space left on device')")
     returned, err = run_guarded(error, capsys)
     assert returned == 3 and "no space left on the device" in err and "Traceback" not in err
+
+
+def test_a_failed_atomic_write_names_the_final_file_not_the_temporary_one(tmp_path):
+    from tfseg.io import atomic_write
+
+    folder = tmp_path / "gone"
+    with pytest.raises(OSError) as raised:
+        atomic_write(str(folder / "metrics.json"), "{}")
+    assert raised.value.filename == str(folder / "metrics.json")

@@ -7,8 +7,6 @@ import tempfile
 
 import numpy as np
 
-from tfseg.io.os_errors import naming_path
-
 
 def atomic_write(path, data):
     """Writes `data` to a temporary file in `path`'s folder, then renames it over `path`.
@@ -27,8 +25,13 @@ def atomic_write(path, data):
     if isinstance(data, str):
         data = data.encode("utf-8")
     suffix = os.path.splitext(path)[1]
-    with naming_path(path):
+    try:
         _write_and_rename(path, data, suffix)
+    except OSError as error:
+        # Name the file the user knows: a failed write names none, mkstemp its temporary name.
+        if error.filename is None or os.path.basename(str(error.filename)).startswith(".tmp-"):
+            error.filename = str(path)
+        raise
 
 
 def _write_and_rename(path, data, suffix):
