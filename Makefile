@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Quiet TensorFlow's C++ start-up noise (CUDA plugin "errors" on a CPU machine) everywhere.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: install test test-fast test-old-tensorflow lint format train evaluate predict flops-table \
+.PHONY: install test test-all test-fast test-old-tensorflow lint format train evaluate predict flops-table \
         benchmark clean
 
 # ---- the main job ---------------------------------------------------------------------------
@@ -57,10 +57,18 @@ $(STAMP): setup.cfg pyproject.toml
 ONEDNN_OTHER = env -u TF_ENABLE_ONEDNN_OPTS $(BIN)/python -c \
     'from tfseg.platform import onednn_enabled; print(int(not onednn_enabled()))'
 
+# `make test` leaves out the tests marked slow (CI's 15-minute budget on 2 cores); `make
+# test-all` runs everything.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 -m "not slow"
 	other=$$($(ONEDNN_OTHER)) && echo "-- tests marked platform, with TF_ENABLE_ONEDNN_OPTS=$$other" \
-	    && TF_ENABLE_ONEDNN_OPTS=$$other $(BIN)/python -m pytest -n 2 --dist loadgroup -m platform
+	    && TF_ENABLE_ONEDNN_OPTS=$$other $(BIN)/python -m pytest -n 2 --dist loadgroup \
+	        -m "platform and not slow"
+
+test-all: install
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
+	other=$$($(ONEDNN_OTHER)) && TF_ENABLE_ONEDNN_OPTS=$$other $(BIN)/python -m pytest -n 2 \
+	    --dist loadgroup -m platform
 
 # Opt-in: the frozen-graph exports in PyPI's TF 2.7 (Python 3.9) and TF 1.15 (Python 3.7), venvs
 # built from pyenv's interpreters and cached in ~/.cache/tfseg/old-tf (docs/deployment.md).

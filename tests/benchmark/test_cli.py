@@ -132,7 +132,7 @@ def test_a_model_dir_with_config_but_no_trained_model_is_refused(run_benchmark_c
     model_dir.mkdir()
     identity = {"encoder": "shufflenet", "decoder": "skipnet", "decoder_options": {},
                 "class_names": ["a", "b"], "height": 64, "width": 128}  # fmt: skip
-    (model_dir / "config.json").write_text(json.dumps({"model": identity, "train": {}}))
+    (model_dir / "config.json").write_text(json.dumps({"model": identity, "train": {}, "data": {}}))
     result = run_benchmark_cli(
         "run", f"--model_dir={model_dir}", "--runtimes=function", "--sizes=64x128",
         f"--cache_dir={tmp_path / 'cache'}",
@@ -159,6 +159,7 @@ def test_bad_table_input_is_one_line(run_benchmark_cli, tmp_path):
     assert_one_line_error(result, "unknown sub-command 'frobnicate'")
 
 
+@pytest.mark.slow
 def test_each_kind_of_runtime_runs_through_its_own_worker(run_benchmark_cli, tmp_path):
     """One runtime per kind of worker set-up (the Keras model from saved weights, a TF graph
     artifact, TFLite, a non-TensorFlow runtime), interleaved; test_runtimes.py runs every

@@ -46,7 +46,8 @@ from .conftest import (
 )
 
 # One worker runs the whole module, so its module-scoped runs happen once.
-pytestmark = pytest.mark.xdist_group("distributed")
+# Slow: three strategies trained in subprocesses (~4 min of CPU); `make test-all` runs it.
+pytestmark = [pytest.mark.xdist_group("distributed"), pytest.mark.slow]
 LEARNING_RATE = 1e-3
 SEED = 0
 ONE_STEP = [
