@@ -12,7 +12,7 @@ The public names are imported on first use, so `import tfseg` (and the `tfseg` c
 which must configure TensorFlow's logging first) does not import TensorFlow by itself.
 """
 
-import importlib
+from tfseg.lazy_names import lazy_exports as _lazy_exports
 
 __version__ = "0.1.0"
 
@@ -33,13 +33,4 @@ _PUBLIC = {
 __all__ = [*_PUBLIC, "__version__"]
 
 
-def __getattr__(name):
-    if name in _PUBLIC:
-        value = getattr(importlib.import_module(_PUBLIC[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tfseg' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(__all__)
+__getattr__, __dir__ = _lazy_exports(__name__, _PUBLIC)

@@ -6,7 +6,7 @@ Names are imported on first use, so `tfseg benchmark table` and the benchmark's 
 never import TensorFlow.
 """
 
-import importlib
+from tfseg.lazy_names import lazy_exports as _lazy_exports
 
 _PUBLIC = {
     "PAPER_GFLOPS": "tfseg.benchmark.paper",
@@ -27,13 +27,4 @@ _PUBLIC = {
 __all__ = list(_PUBLIC)
 
 
-def __getattr__(name):
-    if name in _PUBLIC:
-        value = getattr(importlib.import_module(_PUBLIC[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tfseg.benchmark' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _PUBLIC)

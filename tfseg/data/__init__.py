@@ -44,7 +44,7 @@ module of this package (e.g. for its choice tuples) does not import TensorFlow; 
 are imported from their modules, e.g. `from tfseg.data.splits import Split`.
 """
 
-import importlib
+from tfseg.lazy_names import lazy_exports as _lazy_exports
 
 _PUBLIC = {
     "IGNORE_VALUE": "tfseg.labels",
@@ -62,13 +62,4 @@ _PUBLIC = {
 __all__ = list(_PUBLIC)
 
 
-def __getattr__(name):
-    if name in _PUBLIC:
-        value = getattr(importlib.import_module(_PUBLIC[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tfseg.data' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _PUBLIC)

@@ -27,6 +27,7 @@ from tfseg.errors import ConfigError
 from tfseg.export.onnx import FILE_NAME as ONNX_FILE
 from tfseg.export.onnx import INPUT_NAME, OUTPUT_NAME, export_onnx, onnx_tools
 from tfseg.export.request import ExportResult
+from tfseg.optional_import import import_optional
 from tfseg.runtimes.openvino import error_reason
 
 FILE_NAME = "model.xml"
@@ -34,22 +35,6 @@ WEIGHTS_NAME = "model.bin"
 OPENVINO_EXTRA = (
     "the OpenVINO export needs the openvino and onnx extras: pip install -e '.[onnx,openvino]'"
 )
-
-
-def openvino_module(extra=OPENVINO_EXTRA):
-    """Imports `openvino`.
-
-    Args:
-        extra: the message that names the extra to install.
-
-    Raises:
-        ConfigError: openvino is not installed (the message names the extra).
-    """
-    try:
-        import openvino
-    except ImportError as error:
-        raise ConfigError(f"{extra} ({error})") from None
-    return openvino
 
 
 def export_openvino(request):
@@ -85,7 +70,7 @@ def export_openvino(request):
         >>> export_openvino(request).files
         ['model.xml', 'model.bin']
     """
-    ov = openvino_module()
+    ov = import_optional("openvino", OPENVINO_EXTRA)
     try:
         onnx_tools()
     except ConfigError as error:

@@ -4,18 +4,11 @@ import os
 
 import numpy as np
 
-from tfseg.errors import ConfigError, DataError, check_int
+from tfseg.errors import DataError, check_int
+from tfseg.optional_import import import_optional
 from tfseg.runtimes.runtime import Runtime
 
 ONNX_EXTRA = "running ONNX models needs the onnx extra: pip install -e '.[onnx]'"
-
-
-def _onnxruntime():
-    try:
-        import onnxruntime
-    except ImportError as error:
-        raise ConfigError(f"{ONNX_EXTRA} ({error})") from None
-    return onnxruntime
 
 
 class OnnxRuntime(Runtime):
@@ -44,7 +37,7 @@ class OnnxRuntime(Runtime):
     format = "onnx"
 
     def __init__(self, path, *, threads=None):
-        ort = _onnxruntime()
+        ort = import_optional("onnxruntime", ONNX_EXTRA)
         path = os.fspath(path)
         if threads is not None:
             threads = check_int("threads", threads, minimum=1)

@@ -5,20 +5,13 @@ import os
 import numpy as np
 
 from tfseg.errors import ConfigError, DataError, check_int
+from tfseg.optional_import import import_optional
 from tfseg.runtimes.runtime import Runtime
 
 OPENVINO_EXTRA = "running OpenVINO models needs the openvino extra: pip install -e '.[openvino]'"
 # INFERENCE_PRECISION_HINT values: f32 follows Keras; OpenVINO's own CPU default is bf16 on CPUs
 # with AVX512_BF16 or AMX (about 1% logit error) and f32 elsewhere.
 PRECISIONS = ("f32", "bf16", "f16")
-
-
-def _openvino():
-    try:
-        import openvino
-    except ImportError as error:
-        raise ConfigError(f"{OPENVINO_EXTRA} ({error})") from None
-    return openvino
 
 
 class OpenVinoRuntime(Runtime):
@@ -51,7 +44,7 @@ class OpenVinoRuntime(Runtime):
     format = "openvino"
 
     def __init__(self, path, *, threads=None, precision="f32"):
-        ov = _openvino()
+        ov = import_optional("openvino", OPENVINO_EXTRA)
         path = os.fspath(path)
         if threads is not None:
             threads = check_int("threads", threads, minimum=1)
