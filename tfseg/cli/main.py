@@ -225,7 +225,22 @@ def run(argv=None):
     module = importlib.import_module(COMMANDS[command][0])
     # absl logs INFO lines (e.g. from checkpoint saving) unless told otherwise; a later
     # --verbosity given by the user wins.
-    app.run(_guarded(module.main, command), argv=[f"tfseg {command}", "--verbosity=-1"] + argv[2:])
+    app.run(
+        _guarded(module.main, command),
+        argv=[f"tfseg {command}", "--verbosity=-1"] + argv[2:],
+        flags_parser=_parse_flags,
+    )
+
+
+def _parse_flags(argv):
+    """absl's flag parsing, with a bad flag being the user's input: one line, exit code 2."""
+    from absl import flags
+
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as error:
+        print(f"{argv[0]}: error: {error} (--helpshort lists the flags)", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
