@@ -263,8 +263,9 @@ def _environment(group):
     )
     if busy:
         text += (
-            " The machine was busy with other work during some runs (load average above 0.75 x "
-            "its cores, in each row's notes): treat those latencies as upper bounds."
+            " The machine was busy with other work during some runs (other processes took over "
+            "10% of the cores while timing, or, without /proc, the load average was above 0.75 x "
+            "the cores; in each row's notes): treat those latencies as upper bounds."
         )
     return text
 

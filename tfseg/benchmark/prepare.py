@@ -141,6 +141,10 @@ def _load_model(job):
             )
         model = model_dir.load_model(spec.get("checkpoint", "best"))
         notes = [f"trained weights ({spec.get('checkpoint', 'best')} checkpoint)"]
+        data_dir = spec.get("data_dir") or config.get("train", {}).get("data_dir")
+        if spec.get("parity_images") and not (data_dir and os.path.isdir(data_dir)):
+            # Said, not silent: a relative data_dir is relative to where training ran.
+            notes.append(f"no mIoU: its data set {data_dir} is not there (pass --data_dir)")
         return model, config["model"], config, notes
     keras.utils.set_random_seed(job["seed"])
     size = tuple(job["sizes"][0])

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 
+from tfseg.benchmark.contention import CpuContention, contention_note
 from tfseg.benchmark.environment import environment, load_average
 from tfseg.benchmark.memory import memory_markdown
 from tfseg.benchmark.power import PAPER_ENERGY_IMAGES, energy_figures, find_power_meter
@@ -108,6 +109,8 @@ def run_benchmark(
         rounds=rounds,
     )  # fmt: skip
     model = _model_spec(model_dir, checkpoint, encoder, decoder, num_classes, decoder_options)
+    if model_dir:
+        model.update(parity_images=parity_images, data_dir=data_dir)
     env = environment()
     device = device or env["device"]
     results = _results_target(results, model_dir, device)
@@ -367,7 +370,10 @@ def _open(spec, prepared, workers, facts, scratch, timeout, plugins, results, sa
     if not reply.get("ok"):
         results[spec] = {"error": reply.get("error", "?")}
         return False
-    results[spec] = {"open": reply, "times_ms": [], "energy_j": 0.0, "power_seconds": 0.0}
+    results[spec] = {
+        "open": reply, "times_ms": [], "energy_j": 0.0, "power_seconds": 0.0,
+        "contention": CpuContention(),
+    }  # fmt: skip
     return True
 
 
@@ -381,6 +387,8 @@ def _time_block(spec, workers, meter, timeout, results, round_index, rounds):
         "min_seconds": spec.min_seconds / rounds,
         "warmup": 1 if rounds > 1 else 0,  # caches refilled after the other runtimes' blocks
     }
+    contention = results[spec]["contention"]
+    contention.start(workers[spec.runtime].process.pid)
     if meter is not None:
         meter.start()
     try:
@@ -391,6 +399,7 @@ def _time_block(spec, workers, meter, timeout, results, round_index, rounds):
         return
     finally:
         reading = meter.stop() if meter is not None else None
+        contention.stop()
     if not reply.get("ok"):
         results[spec] = {"error": reply.get("error", "?")}
         return
@@ -552,7 +561,9 @@ def _row(spec, result, prepared, env, device, facts, load_before, energy_images,
         "of the pixels"
     )
     items.append(_protocol_note(spec))
-    items.append(_load_note(load_before, load_after, env["cpu_cores"]))
+    share = result["contention"].share()
+    items.append(contention_note(share, result["contention"].uncertainty()))
+    items.append(_load_note(load_before, load_after, env["cpu_cores"], busy_test=share is None))
     if spec.rounds > 1:
         items.append(f"interleaved with the other runtimes in {spec.rounds} rounds")
     if notes:
@@ -608,11 +619,13 @@ def _protocol_note(spec):
     )
 
 
-def _load_note(before, after, cores):
+def _load_note(before, after, cores, busy_test=True):
+    """The load averages; they judge "busy" only where /proc could not (`busy_test`): they count
+    the benchmark's own threads too."""
     if not before or not after:
         return "load average unknown"
     text = f"load average {before[0]:.2f} before, {after[0]:.2f} after (1 min, {cores} cores)"
-    if max(before[0], after[0]) > 0.75 * cores:
+    if busy_test and max(before[0], after[0]) > 0.75 * cores:
         text += ": the machine was busy with other work, so latencies are upper bounds"
     return text
 
