@@ -101,6 +101,29 @@ def test_predict_artifact_writes_the_same_files(exported, run_tfseg, tiny_citysc
     assert len(written) == 4 and all(n.endswith(("_color.png", "_overlay.png")) for n in written)
 
 
+def test_evaluate_on_a_named_runtime_uses_the_export_and_keeps_metrics_json(exported, run_tfseg):
+    keras_run = run_tfseg("evaluate", f"--model_dir={exported}", "--noprogress")
+    assert keras_run.returncode == 0, keras_run.stderr[-3000:]
+    reference = json.load(open(os.path.join(exported, "metrics.json")))
+    result = run_tfseg(
+        "evaluate", f"--model_dir={exported}", "--runtime=frozen_graph", "--noprogress"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "exporting" not in result.stdout  # export/frozen_graph is current: reused
+    metrics = json.load(open(os.path.join(exported, "metrics-frozen_graph.json")))
+    assert metrics["runtime"] == "frozen_graph" and metrics["checkpoint"] == "best"
+    got, want = np.array(metrics["confusion_matrix"]), np.array(reference["confusion_matrix"])
+    assert np.abs(got - want).sum() <= 2e-4 * want.sum()
+    assert json.load(open(os.path.join(exported, "metrics.json"))) == reference
+
+
+def test_runtime_with_an_artifact_is_refused(exported, run_tfseg, tmp_path):
+    artifact = os.path.join(exported, "export", "saved_model")
+    result = run_tfseg("predict", f"--artifact={artifact}", "--runtime=auto", f"--input={tmp_path}")
+    assert result.returncode == 2 and "--runtime is for --model_dir" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

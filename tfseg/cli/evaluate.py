@@ -2,14 +2,17 @@
 
   tfseg evaluate --model_dir=runs/x [--data_dir=DIR] [--split=val] [--checkpoint=best|last]
                  [--predictions_dir=DIR] [--official]
+                 [--runtime=keras|auto|openvino|frozen_graph|onnxruntime|...]
   tfseg evaluate --artifact=runs/x/export/tflite/model_int8.tflite [--data_dir=DIR]
 
 Writes <model_dir>/metrics.json (miou, iou per class, category_iou, iiou, pixel_accuracy, ...)
 and prints a table. --predictions_dir also writes the predictions as labelId PNGs named as
 cityscapesscripts expects; --official runs cityscapesscripts' own evaluation on them and prints
-both results side by side. --artifact evaluates an exported model with the same code (its
-metrics go to metrics.json in the artifact's folder); the data set is the one the model was
-trained on when the artifact sits in its model dir, else --data_dir.
+both results side by side. --runtime=auto evaluates the model on the runtime measured fastest
+on this machine, --runtime=NAME on that one (metrics to <model_dir>/metrics-<runtime>.json).
+--artifact evaluates an exported model with the same code (its metrics go to metrics.json in
+the artifact's folder); the data set is the one the model was trained on when the artifact sits
+in its model dir, else --data_dir.
 """
 
 import os
@@ -74,17 +77,31 @@ def _model_dir():
     identity = model_dir.model_identity()  # checks that it is a model dir
     config = model_dir.read_config()
     data_dir = FLAGS.data_dir or config["train"]["data_dir"]
-    model = model_dir.load_model(FLAGS.checkpoint)
+    if FLAGS.runtime == "keras":
+        model = model_dir.load_model(FLAGS.checkpoint)
+        metrics_path = model_dir.metrics
+    else:
+        from tfseg.runtimes.fastest import open_model_runtime
+
+        runtime, name = open_model_runtime(model_dir, FLAGS.runtime, checkpoint=FLAGS.checkpoint)
+        # The Keras model's metrics.json stays the model dir's own figure.
+        metrics_path = os.path.join(model_dir.path, f"metrics-{name}.json")
 
     def run(data_dir, split, **options):
-        metrics = evaluate_model(
-            model, data_dir, split, height=identity["height"], width=identity["width"],
-            keep_void=identity["keep_void"], **options,
-        )  # fmt: skip
+        if FLAGS.runtime == "keras":
+            metrics = evaluate_model(
+                model, data_dir, split, height=identity["height"], width=identity["width"],
+                keep_void=identity["keep_void"], **options,
+            )  # fmt: skip
+        else:
+            metrics = evaluate(
+                runtime.segment, data_dir, split, keep_void=identity["keep_void"], **options
+            )
+            metrics["runtime"] = name
         metrics["checkpoint"] = FLAGS.checkpoint
         return metrics
 
-    return run, model_dir.metrics, data_dir, identity["keep_void"]
+    return run, metrics_path, data_dir, identity["keep_void"]
 
 
 def _artifact():

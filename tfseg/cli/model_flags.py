@@ -58,9 +58,12 @@ def define_model_dir_flags(artifact=False):
     """--model_dir and --checkpoint (and --artifact), for the commands that use a trained model.
 
     With `artifact`, `--artifact=PATH` (an exported model: SavedModel folder, .pb, .tflite,
-    .onnx) may replace `--model_dir`; exactly one of the two is required.
+    .onnx) may replace `--model_dir`; exactly one of the two is required. `--runtime` then says
+    what runs a model dir's model: the Keras model, `auto` (the measured fastest here) or a
+    named runtime (exported once into the model dir).
     """
     from tfseg.model_dir import CHECKPOINTS  # here: `tfseg flops` needs no model dir
+    from tfseg.runtimes.fastest import MODEL_DIR_RUNTIMES
 
     flags.DEFINE_string("model_dir", None, "The training run's folder.", required=not artifact)
     if artifact:
@@ -71,6 +74,17 @@ def define_model_dir_flags(artifact=False):
             ["model_dir", "artifact"],
             lambda values: (values["model_dir"] is None) != (values["artifact"] is None),
             message="give exactly one of --model_dir and --artifact",
+        )
+        flags.DEFINE_enum(
+            "runtime", "keras", list(MODEL_DIR_RUNTIMES),
+            "With --model_dir: keras (the saved model), auto (the fastest runtime measured on "
+            "this machine; measured once if the model dir has no benchmark rows) or a runtime "
+            "(its artifact is exported once into <model_dir>/export/auto).",
+        )  # fmt: skip
+        flags.register_multi_flags_validator(
+            ["artifact", "runtime"],
+            lambda values: values["artifact"] is None or values["runtime"] == "keras",
+            message="--runtime is for --model_dir; an --artifact runs on its own format's runtime",
         )
     flags.DEFINE_enum(
         "checkpoint", "best", list(CHECKPOINTS),

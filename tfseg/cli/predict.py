@@ -2,11 +2,13 @@
 
   tfseg predict --model_dir=runs/x --input=street.png --input=frames/ --input=drive.mp4
                 [--output_dir=DIR] [--alpha=0.5] [--every_nth_frame=N]
+  tfseg predict --model_dir=runs/x --runtime=auto --input=frames/
   tfseg predict --artifact=runs/x/export/onnx/model.onnx --input=street.png
 
 Writes <name>_color.png (the prediction in the data set's palette) and <name>_overlay.png (blended
-over the image) per image, and <name>_overlay.mp4 per video. --artifact runs an exported model
-instead (palette from its export.json), through the same writers.
+over the image) per image, and <name>_overlay.mp4 per video. --runtime=auto runs the model dir's
+model on the runtime measured fastest on this machine (docs/benchmarking.md); --artifact runs an
+exported model instead (palette from its export.json), through the same writers.
 """
 
 import os
@@ -63,7 +65,7 @@ def main(argv):
             raise DataError(
                 f"{model_dir.config_path}: no class colours in its 'data' entry; restore the file"
             )
-        model = model_dir.load_model(FLAGS.checkpoint)
+        model = _model_dir_runtime(model_dir)
         default_output = os.path.join(model_dir.path, "predictions")
     output_dir = FLAGS.output_dir or default_output
     replaced = _existing_outputs(FLAGS.input, output_dir)
@@ -80,6 +82,15 @@ def main(argv):
     )
     print(f"wrote {len(written)} files to {os.path.abspath(output_dir)}")
     return 0
+
+
+def _model_dir_runtime(model_dir):
+    """The Keras model, or the `--runtime` (auto: the measured fastest here) that runs it."""
+    if FLAGS.runtime == "keras":
+        return model_dir.load_model(FLAGS.checkpoint)
+    from tfseg.runtimes.fastest import open_model_runtime
+
+    return open_model_runtime(model_dir, FLAGS.runtime, checkpoint=FLAGS.checkpoint)[0]
 
 
 def _existing_outputs(inputs, output_dir):
