@@ -40,6 +40,20 @@ def test_other_processes_are_what_the_machine_used_beyond_the_timed_worker(tmp_p
     assert "busy" not in contention_note(0.15, 0.1)  # too short a block to tell
 
 
+def test_calls_timed_in_this_process_count_only_this_process(tmp_path, monkeypatch):
+    clock = iter([100.0, 102.0])
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+    meter = CpuContention(proc=str(tmp_path))
+    meter.ticks, meter.cores = 100, 2
+    own = iter([1.0, 3.0])  # this process used 2 of the 3.6 busy seconds
+    monkeypatch.setattr(os, "times", lambda: os.times_result((next(own), 0.0, 0.0, 0.0, 0.0)))
+    write_proc(tmp_path, busy=10_000, worker_ticks=500)
+    meter.start()
+    write_proc(tmp_path, busy=10_360, worker_ticks=800)  # some other process: not subtracted
+    meter.stop()
+    assert meter.share() == pytest.approx(0.40)
+
+
 def test_without_proc_the_share_is_unknown(tmp_path):
     meter = CpuContention(proc=str(tmp_path / "missing"))
     meter.start(os.getpid())

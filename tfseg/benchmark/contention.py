@@ -37,8 +37,8 @@ class CpuContention:
         self.blocks = 0
         self._begin = None
 
-    def start(self, pid):
-        """Reads the counters before a block timed in process `pid`."""
+    def start(self, pid=None):
+        """Reads the counters before a block timed in process `pid` (None: in this one)."""
         self._begin = self._read(pid)
 
     def stop(self):
@@ -76,7 +76,7 @@ class CpuContention:
         return {
             "pid": pid,
             "busy": self._busy_ticks(),
-            "worker": self._process_ticks(pid) or 0,
+            "worker": 0 if pid is None else self._process_ticks(pid) or 0,
             "self": times.user + times.system,
             "wall": time.monotonic(),
         }
