@@ -132,9 +132,15 @@ def plot_fps_vs_gflops(rows, path):
     if with_miou:
         for row in with_miou:
             axes[1].scatter(row["gflops"], 100 * row["_miou"], s=60, color="tab:blue")
-            axes[1].annotate(row["model"], (row["gflops"], 100 * row["_miou"]), fontsize=7,
-                             textcoords="offset points", xytext=(6, 4))  # fmt: skip
+            # mIoU is measured at the timed size, so one model has a point per size.
+            axes[1].annotate(
+                f"{row['model']} {row['height']}x{row['width']}",
+                (row["gflops"], 100 * row["_miou"]), fontsize=7, textcoords="offset points",
+                xytext=(6, 4),
+            )  # fmt: skip
         axes[1].set_xscale("log")
+        _plain_log_ticks(axes[1], x=True, y=False)
+        axes[1].margins(0.15)
         axes[1].set_xlabel("GFLOPs per image (log scale)")
         axes[1].set_ylabel("mIoU (%)")
         axes[1].set_title("mIoU vs GFLOPs")
@@ -260,11 +266,11 @@ def _model_markers(rows):
     return {model: MARKERS[i % len(MARKERS)] for i, model in enumerate(models)}
 
 
-def _plain_log_ticks(axis, x=False):
+def _plain_log_ticks(axis, x=False, y=True):
     """Log axes ticked at 1, 2, 5 x 10^n and labelled as plain numbers (5, 10, 20, ...)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    axes = (axis.yaxis, axis.xaxis) if x else (axis.yaxis,)
+    axes = ((axis.yaxis,) if y else ()) + ((axis.xaxis,) if x else ())
     for which in axes:
         which.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         which.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))

@@ -64,8 +64,8 @@ def open_model_runtime(
         runtime: `auto`, `keras` or a name of `MODEL_DIR_RUNTIMES`.
         checkpoint: `best` or `last`.
         threads: CPU threads of the artifact runtime (default: its own).
-        measure: with `auto` and no rows for this device, measure the candidates (about a
-            minute per candidate on 2 cores) instead of going by `CPU_PREFERENCE`.
+        measure: with `auto` and no rows for this device, measure the candidates (tens of
+            seconds on 2 cores, exports included) instead of going by `CPU_PREFERENCE`.
         progress: called with one line per step saying what runs and why (None: quiet).
 
     Returns:
