@@ -23,6 +23,8 @@ MODEL_DIR_RUNTIMES = ("keras", "auto", *dict.fromkeys(CPU_PREFERENCE + GPU_PREFE
 _CANDIDATES = set(CPU_PREFERENCE) | set(GPU_PREFERENCE)
 # `auto`'s own measurement: short, but interleaved like `make benchmark` (docs/benchmarking.md).
 AUTO_PROTOCOL = {"warmup": 3, "iterations": 10, "rounds": 2, "timed": "model"}
+# `choose_runtime`'s reason when no row decided (`open_model_runtime` then measures).
+_UNMEASURED = "no benchmark rows for this machine; the usual fastest"
 
 
 def choose_runtime(model_dir, *, gpu=None, size=None):
@@ -47,7 +49,7 @@ def choose_runtime(model_dir, *, gpu=None, size=None):
     measured = _measured_fastest(model_dir, device_name(), runtime_problem, size)
     if measured:
         return measured
-    return _preferred(_candidates(gpu)), "no benchmark rows for this machine; the usual fastest"
+    return _preferred(_candidates(gpu)), _UNMEASURED
 
 
 def open_model_runtime(
@@ -89,10 +91,13 @@ def open_model_runtime(
             f"--runtime={runtime}: unknown; choose one of {', '.join(MODEL_DIR_RUNTIMES)}"
         )
     model_dir.require()
+    identity = model_dir.model_identity()
+    size = (identity["height"], identity["width"])
     if runtime == "auto":
-        runtime, reason = choose_runtime(model_dir)
-        if reason.startswith("no benchmark rows") and measure:
-            runtime, reason = _measure_candidates(model_dir, checkpoint, say) or (runtime, reason)
+        runtime, reason = choose_runtime(model_dir, size=size)
+        if reason == _UNMEASURED and measure:
+            measured = _measure_candidates(model_dir, checkpoint, size, say)
+            runtime, reason = measured or (runtime, reason)
         say(f"--runtime=auto: {runtime} ({reason})")
     fmt = None if runtime == "keras" else RUNTIMES[runtime].export_format
     if fmt is None:
@@ -103,8 +108,6 @@ def open_model_runtime(
         if checkpoint == "best"
         else os.path.join(model_dir.checkpoints, "checkpoint")
     )
-    identity = model_dir.model_identity()
-    size = (identity["height"], identity["width"])
     folder = _current_export(model_dir.export_dir(fmt), checkpoint, model_path, size)
     if folder is None:
         from tfseg.export import export
@@ -133,15 +136,13 @@ def _preferred(candidates):
     return next((name for name in candidates if runtime_problem(name) is None), "function")
 
 
-def _measure_candidates(model_dir, checkpoint, say):
+def _measure_candidates(model_dir, checkpoint, size, say):
     """Times every candidate that can run here at the model's size with `AUTO_PROTOCOL`, rows
     appended to `<model_dir>/benchmarks/<device>.jsonl`; `(name, reason)`, or None if that
     failed (the reason said)."""
     from tfseg.benchmark.runner import run_benchmark
     from tfseg.benchmark.runtimes import runtime_problem
 
-    identity = model_dir.model_identity()
-    size = (identity["height"], identity["width"])
     names = [name for name in _candidates(None) if runtime_problem(name) is None]
     say(
         f"--runtime=auto: no benchmark rows for this machine; timing {', '.join(names)} at "
